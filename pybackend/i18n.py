@@ -1,0 +1,59 @@
+"""Languages: Indonesian at the root, English under /en/."""
+
+from pyramid.i18n import TranslationStringFactory
+
+from .models.item import SOURCE_LANGUAGE
+
+_ = TranslationStringFactory("pybackend")
+
+EN_PREFIX = "/en"
+
+
+def language_of_path(path):
+    if path == EN_PREFIX or path.startswith(EN_PREFIX + "/"):
+        return "en"
+    return SOURCE_LANGUAGE
+
+
+def locale_negotiator(request):
+    # The raw PATH_INFO, not request.path_info: the error page for a path that is not
+    # valid UTF-8 must still find its language.
+    return language_of_path(request.environ.get("PATH_INFO", "/"))
+
+
+def route_name_for(lang, name):
+    return f"en.{name}" if lang == "en" else name
+
+
+def localized_route_url(request, name, lang=None, **kw):
+    """URL of route ``name`` (as registered for Indonesian) in ``lang``."""
+    return request.route_url(route_name_for(lang or request.locale_name, name), **kw)
+
+
+def localized_route_path(request, name, lang=None, **kw):
+    return request.route_path(route_name_for(lang or request.locale_name, name), **kw)
+
+
+def other_language(lang):
+    return "en" if lang == SOURCE_LANGUAGE else SOURCE_LANGUAGE
+
+
+def includeme(config):
+    config.add_translation_dirs("pybackend:locale/")
+    config.set_locale_negotiator(locale_negotiator)
+    config.add_request_method(localized_route_url, "lroute_url")
+    config.add_request_method(localized_route_path, "lroute_path")
+    config.add_request_method(alternates, reify=True)
+
+
+def alternates(request):
+    """This page in each language, as (lang, absolute URL); just the homes on error pages."""
+    route = request.matched_route
+    if route is None or request.exception is not None or route.name == "en.home.noslash":
+        return [(lang, request.route_url(route_name_for(lang, "home"))) for lang in ("id", "en")]
+    base = route.name[3:] if route.name.startswith("en.") else route.name
+    query = {k: v for k, v in request.GET.items() if k in ("page", "kind")}
+    return [
+        (lang, request.route_url(route_name_for(lang, base), _query=query, **request.matchdict))
+        for lang in ("id", "en")
+    ]

@@ -1,0 +1,150 @@
+"""Topics and examples: the two kinds of page, kept in one table."""
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.collections import attribute_keyed_dict
+
+from .meta import Base
+
+LANGUAGES = ("id", "en")
+SOURCE_LANGUAGE = "id"
+
+TOPIC_KINDS = ("language", "framework", "library", "messaging")
+STATUSES = ("draft", "published")
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG_MAX = 100
+TITLE_MAX = 200
+SUMMARY_MAX = 300
+BODY_MAX = 100_000
+URL_MAX = 500
+NOTE_MAX = 200
+
+
+def utcnow():
+    return dt.datetime.now(dt.UTC)
+
+
+class Item(Base):
+    """A page readers can visit: a topic or an example, with a text per language.
+
+    Topics and examples share slugs, texts, links, history and trash, so they share
+    one table (single-table inheritance); ``type`` tells them apart.
+    """
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("type", "slug", name="uq_items_type_slug"),
+        CheckConstraint("type IN ('topic', 'example')", name="type"),
+        CheckConstraint("status IN ('draft', 'published')", name="status"),
+        # Lists and the home page walk topics by kind, then slug.
+        Index("ix_items_type_kind_slug", "type", "kind", "slug"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
+    # Topics only: language, framework, library or messaging.
+    kind: Mapped[str | None] = mapped_column(String(20))
+    # A topic's official site, or an example's own address.
+    website: Mapped[str] = mapped_column(String(URL_MAX), default="")
+    # The package on PyPI, where there is one.
+    package: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    texts: Mapped[dict[str, "ItemText"]] = relationship(
+        collection_class=attribute_keyed_dict("lang"),
+        back_populates="item",
+        cascade="all, delete-orphan",
+    )
+    old_slugs: Mapped[list["SlugHistory"]] = relationship(
+        back_populates="item", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {
+        "polymorphic_on": "type",
+        "version_id_col": version,
+    }
+
+    @property
+    def is_public(self):
+        return self.status == "published" and self.deleted_at is None
+
+    def text(self, lang):
+        """The text in ``lang``, or None when there is no translation yet."""
+        text = self.texts.get(lang)
+        if text is None or not text.title:
+            return None
+        return text
+
+
+class Topic(Item):
+    __mapper_args__ = {"polymorphic_identity": "topic"}
+
+
+class Example(Item):
+    __mapper_args__ = {"polymorphic_identity": "example"}
+
+
+class ItemText(Base):
+    """An item's title, summary and Markdown body in one language.
+
+    Indonesian is the source. An English text remembers the version of the
+    Indonesian text it was translated from, so a later Indonesian edit marks it
+    stale.
+    """
+
+    __tablename__ = "item_texts"
+    __table_args__ = (
+        UniqueConstraint("item_id", "lang", name="uq_item_texts_item_id_lang"),
+        CheckConstraint("lang IN ('id', 'en')", name="lang"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(5))
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    # For a translation: the version of the source text it was made from.
+    source_version: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    item: Mapped[Item] = relationship(back_populates="texts")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SlugHistory(Base):
+    """A slug an item had before, so that old addresses answer 301."""
+
+    __tablename__ = "slug_history"
+    __table_args__ = (UniqueConstraint("type", "slug", name="uq_slug_history_type_slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(20))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="old_slugs")

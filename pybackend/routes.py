@@ -1,0 +1,57 @@
+"""Every route. Reader pages exist twice: Indonesian at the root, English under /en/."""
+
+from pyramid.authorization import Allow, Everyone
+from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotFound
+
+from .i18n import EN_PREFIX
+from .models.item import SLUG_MAX
+from .security import VIEW
+from .services import content
+
+# Only well-formed slugs reach a factory; anything else is a 404 before any query.
+SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*}"
+
+
+class ItemResource:
+    """A published topic or example, loaded by its route factory."""
+
+    def __init__(self, item):
+        self.item = item
+        self.__acl__ = [(Allow, Everyone, VIEW)]
+
+
+def item_factory(item_type):
+    def factory(request):
+        slug = request.matchdict["slug"]
+        if len(slug) > SLUG_MAX:
+            raise HTTPNotFound()
+        item = content.public_item(request.dbsession, item_type, slug)
+        if item is not None:
+            return ItemResource(item)
+        current = content.renamed_item_slug(request.dbsession, item_type, slug)
+        if current is not None:
+            raise HTTPMovedPermanently(
+                location=request.lroute_url(item_type, slug=current, _query=request.GET)
+            )
+        raise HTTPNotFound()
+
+    return factory
+
+
+def add_localized_route(config, name, pattern, **kw):
+    config.add_route(name, pattern, **kw)
+    config.add_route(f"en.{name}", EN_PREFIX + pattern, **kw)
+
+
+def includeme(config):
+    config.add_static_view("static", "pybackend:static", cache_max_age=3600)
+    config.add_route("healthz", "/healthz")
+    config.add_route("readyz", "/readyz")
+
+    config.add_route("home", "/")
+    config.add_route("en.home", EN_PREFIX + "/")
+    config.add_route("en.home.noslash", EN_PREFIX)
+    add_localized_route(config, "topics", "/topics")
+    add_localized_route(config, "topic", f"/topics/{SLUG}", factory=item_factory("topic"))
+    add_localized_route(config, "examples", "/examples")
+    add_localized_route(config, "example", f"/examples/{SLUG}", factory=item_factory("example"))

@@ -1,0 +1,138 @@
+"""The one Markdown pipeline: markdown-it-py (js-default) → Pygments → internal links → nh3.
+
+Bodies link to other pages by slug, ``[Django](topic:django)`` or
+``[Instagram](example:instagram)``; those links are resolved when the page is
+rendered, so they follow renames.
+"""
+
+import functools
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+INTERNAL_SCHEMES = ("topic", "example")
+_INTERNAL_RE = re.compile(r"^(topic|example):([a-z0-9]+(?:-[a-z0-9]+)*)$")
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
+    "hr", "img", "li", "ol", "p", "pre", "s", "span", "strong", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    # Classes come only from our own highlighter: raw HTML is off in markdown-it.
+    "code": {"class"},
+    "pre": {"class"},
+    "span": {"class"},
+}
+
+_cleaner = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
+
+_formatter = HtmlFormatter(nowrap=True)
+
+
+def clean(fragment):
+    """Sanitise an HTML fragment; idempotent: clean(clean(x)) == clean(x)."""
+    return _cleaner.clean(fragment)
+
+
+def _highlight(code, lang, attrs):
+    language = (lang or "").strip().lower()
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    body = html.escape(code) if lexer is None else pygments_highlight(code, lexer, _formatter)
+    css_lang = re.sub(r"[^a-z0-9_+-]", "", language)
+    code_class = f' class="language-{css_lang}"' if css_lang else ""
+    return f'<pre class="highlight"><code{code_class}>{body}</code></pre>\n'
+
+
+_md = MarkdownIt("js-default", {"highlight": _highlight})
+
+
+def internal_target(href):
+    """(type, slug) for an internal link such as ``topic:django``, else None."""
+    match = _INTERNAL_RE.match(href or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
+def _link_tokens(tokens):
+    for token in tokens:
+        if token.children:
+            yield from _link_tokens(token.children)
+        elif token.type == "link_open":
+            yield token
+
+
+@functools.lru_cache(maxsize=4096)
+def internal_targets(body):
+    """Every (type, slug) the body links to, in order of first appearance."""
+    found = {}
+    for token in _link_tokens(_md.parse(body or "")):
+        target = internal_target(token.attrGet("href"))
+        if target:
+            found[target] = None
+    return tuple(found)
+
+
+def render(body, resolved):
+    """Render ``body`` to safe HTML.
+
+    ``resolved`` maps each (type, slug) the body links to, to the URL path of the
+    page now (None when there is no such public page). Pass it as a tuple of pairs:
+    the result is cached on exactly the inputs it depends on.
+    """
+    return _render(
+        body or "", tuple(sorted(resolved.items())) if isinstance(resolved, dict) else resolved
+    )
+
+
+@functools.lru_cache(maxsize=2048)
+def _render(body, resolved):
+    urls = dict(resolved)
+    tokens = _md.parse(body)
+    shift = any(t.type == "heading_open" and t.tag == "h1" for t in tokens)
+    for token in tokens:
+        # The page title is the only h1; a body's headings start at h2.
+        if shift and token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
+    for inline in (t for t in tokens if t.children):
+        opened = []
+        for token in inline.children:
+            if token.type == "link_open":
+                opened.append(token)
+                href = token.attrGet("href") or ""
+                target = internal_target(href)
+                url = urls.get(target) if target else None
+                if url:
+                    token.attrSet("href", url)
+                elif target or href.split(":", 1)[0] in INTERNAL_SCHEMES:
+                    # No such public page (yet): keep the words, drop the link.
+                    token.tag, token.attrs = "span", {"class": "missing-link"}
+            elif token.type == "link_close" and opened:
+                token.tag = opened.pop().tag
+    return clean(_md.renderer.render(tokens, _md.options, {}))
+
+
+def pygments_css():
+    """Stylesheet for highlighted code, light and dark."""
+    light = HtmlFormatter(style="default").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

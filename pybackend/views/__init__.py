@@ -1,0 +1,95 @@
+"""Helpers shared by the reader views."""
+
+import re
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
+from pyramid.view import view_config
+
+from ..i18n import _
+from ..services import content
+
+MAX_PAGE = 100_000
+_PAGE_RE = re.compile(r"^[0-9]{1,6}$")
+
+
+def localized_view_config(route_name, **settings):
+    """Register a view for the Indonesian route and for its English twin under /en/."""
+
+    def wrap(wrapped):
+        for name in (route_name, f"en.{route_name}"):
+            view_config(route_name=name, _depth=1, **settings)(wrapped)
+        return wrapped
+
+    return wrap
+
+
+def page_number(request):
+    """The ``page`` query parameter: 1 when absent; 400 when malformed, repeated or absurd."""
+    values = request.GET.getall("page")
+    if not values:
+        return 1
+    if len(values) > 1:
+        raise HTTPBadRequest(_("Parameter halaman hanya boleh muncul sekali."))
+    value = values[0]
+    if not _PAGE_RE.match(value) or not 1 <= int(value) <= MAX_PAGE:
+        raise HTTPBadRequest(_("Nomor halaman harus bilangan bulat positif."))
+    return int(value)
+
+
+class Paginator:
+    def __init__(self, request, total, per_page):
+        self.request = request
+        self.total = total
+        self.per_page = per_page
+        self.page = page_number(request)
+        self.pages = max(1, -(-total // per_page))
+        if self.page > self.pages:
+            raise HTTPNotFound(_("Halaman ini tidak ada."))
+        self.offset = (self.page - 1) * per_page
+
+    @property
+    def previous(self):
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next(self):
+        return self.page + 1 if self.page < self.pages else None
+
+    def url(self, page):
+        name = self.request.matched_route.name
+        query = {} if page == 1 else {"page": page}
+        return self.request.route_path(name, _query=query)
+
+
+class ItemPage:
+    """What a template needs to show one item in the reader's language."""
+
+    def __init__(self, request, item):
+        lang = request.locale_name
+        self.request = request
+        self.item = item
+        self.text, self.fallback = content.text_for(item, lang)
+        # The language the text is written in (differs from the page when we fall back).
+        self.text_lang = "id" if self.fallback else lang
+        self.stale = content.is_stale(item, lang)
+        self.url = request.lroute_path(item.type, slug=item.slug)
+
+    @property
+    def title(self):
+        return self.text.title if self.text else self.item.slug
+
+    @property
+    def summary(self):
+        return self.text.summary if self.text else ""
+
+    @property
+    def body_html(self):
+        return content.render_body(self.request, self.text.body if self.text else "")
+
+    def source_url(self):
+        """The Indonesian original of this page."""
+        return self.request.lroute_path(self.item.type, lang="id", slug=self.item.slug)
+
+
+def item_pages(request, items):
+    return [ItemPage(request, item) for item in items]

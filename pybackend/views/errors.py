@@ -1,0 +1,121 @@
+"""Branded error pages: in the reader's language, with a request id, never a traceback."""
+
+import logging
+
+from pyramid.exceptions import PredicateMismatch, URLDecodeError
+from pyramid.httpexceptions import HTTPException
+from pyramid.renderers import render_to_response
+from pyramid.response import Response
+from pyramid.view import exception_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError, OperationalError
+from translationstring import TranslationString
+
+from ..i18n import _
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: _("Permintaan tidak valid"),
+    403: _("Akses ditolak"),
+    404: _("Halaman tidak ditemukan"),
+    405: _("Metode tidak diizinkan"),
+    409: _("Terjadi konflik"),
+    410: _("Halaman sudah dihapus"),
+    413: _("Permintaan terlalu besar"),
+    429: _("Terlalu banyak permintaan"),
+    500: _("Terjadi kesalahan di server"),
+    503: _("Layanan sedang tidak tersedia"),
+}
+EXPLANATIONS = {
+    400: _("Alamat atau data yang dikirim tidak dapat kami proses."),
+    403: _("Anda tidak memiliki izin untuk membuka halaman ini."),
+    404: _("Halaman yang Anda cari tidak ada atau sudah dipindahkan."),
+    405: _("Halaman ini tidak menerima metode permintaan tersebut."),
+    409: _("Data ini telah diubah oleh orang lain."),
+    410: _("Halaman ini sudah dihapus dan tidak lagi tersedia."),
+    413: _("Data yang dikirim melebihi batas ukuran."),
+    429: _("Tunggu sebentar sebelum mencoba lagi."),
+    500: _("Kesalahan ini sudah dicatat. Silakan coba lagi nanti."),
+    503: _("Silakan coba lagi dalam beberapa saat."),
+}
+
+
+def error_response(request, status, detail=None, headers=None):
+    value = {
+        "status": status,
+        "title": TITLES.get(status, TITLES[500 if status >= 500 else 400]),
+        "explanation": EXPLANATIONS.get(status, EXPLANATIONS[500 if status >= 500 else 400]),
+        # Only messages we wrote ourselves (translation strings) reach the page.
+        "detail": detail if isinstance(detail, TranslationString) else None,
+    }
+    response = render_to_response(
+        "pybackend:templates/errors/error.jinja2", value, request=request, response=Response()
+    )
+    response.status_int = status
+    response.cache_control = "no-store"
+    for name, header_value in (headers or {}).items():
+        response.headers[name] = header_value
+    return response
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    return error_response(request, 404, getattr(exc, "detail", None))
+
+
+@exception_view_config(PredicateMismatch)
+def method_not_allowed(exc, request):
+    """A known address asked with a method it does not take: 405 with ``Allow``."""
+    allowed = allowed_methods(request)
+    if not allowed or request.method in allowed:
+        return error_response(request, 404)
+    return error_response(request, 405, headers={"Allow": ", ".join(sorted(allowed))})
+
+
+def allowed_methods(request):
+    route = request.matched_route
+    if route is None:
+        return set()
+    introspector = request.registry.introspector
+    route_intr = introspector.get("routes", route.name)
+    methods = set()
+    for related in introspector.related(route_intr):
+        if related.category_name != "views":
+            continue
+        view_methods = related["request_methods"]
+        if view_methods is None:
+            return set()
+        methods.update(view_methods)
+    return methods
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+    if exc.code < 400:
+        # Redirects and 304s raised by views or route factories pass through as they are.
+        return exc
+    headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+    return error_response(request, exc.code, exc.detail, headers)
+
+
+@exception_view_config(URLDecodeError)
+@exception_view_config(UnicodeDecodeError)
+def bad_encoding(exc, request):
+    """An address or a form that is not valid UTF-8."""
+    return error_response(request, 400, _("Alamat atau data tidak ditulis dalam UTF-8 yang valid."))
+
+
+@exception_view_config(OperationalError, last_retry_attempt=True)
+def database_unavailable(exc, request):
+    """The database is down, restarting or locked: ask the client to come back soon."""
+    log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    return error_response(request, 503, headers={"Retry-After": "5"})
+
+
+@exception_view_config(DBAPIError, last_retry_attempt=True)
+@exception_view_config(Exception, last_retry_attempt=True)
+def server_error(exc, request):
+    log.exception("unhandled error (request %s)", request.request_id)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return database_unavailable(exc, request)
+    return error_response(request, 500)
