@@ -105,15 +105,15 @@ def bad_encoding(exc, request):
     return error_response(request, 400, _("Alamat atau data tidak ditulis dalam UTF-8 yang valid."))
 
 
-@exception_view_config(OperationalError, last_retry_attempt=True)
+@exception_view_config(OperationalError)
 def database_unavailable(exc, request):
     """The database is down, restarting or locked: ask the client to come back soon."""
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
     return error_response(request, 503, headers={"Retry-After": "5"})
 
 
-@exception_view_config(DBAPIError, last_retry_attempt=True)
-@exception_view_config(Exception, last_retry_attempt=True)
+@exception_view_config(DBAPIError)
+@exception_view_config(Exception)
 def server_error(exc, request):
     log.exception("unhandled error (request %s)", request.request_id)
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

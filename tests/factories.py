@@ -1,0 +1,55 @@
+"""Small builders for test data: make_topic(dbsession, **overrides) and friends."""
+
+import itertools
+
+from pybackend.models import Example, ItemText, Link, SlugHistory, Topic
+from pybackend.services.content import update_references
+
+_counter = itertools.count(1)
+
+
+def _texts(item, lang_texts):
+    for lang, values in lang_texts.items():
+        if values is None:
+            continue
+        title, summary, body = values
+        item.texts[lang] = ItemText(lang=lang, title=title, summary=summary, body=body)
+
+
+def _make(model, dbsession, slug, texts, old_slugs, **fields):
+    n = next(_counter)
+    slug = slug or f"{model.__name__.lower()}-{n}"
+    fields.setdefault("status", "published")
+    item = model(slug=slug, **fields)
+    if texts is None:
+        texts = {
+            "id": (f"Judul {slug}", f"Ringkasan {slug}", f"Isi **{slug}**."),
+            "en": (f"Title {slug}", f"Summary {slug}", f"Body **{slug}**."),
+        }
+    _texts(item, texts)
+    for old in old_slugs:
+        item.old_slugs.append(SlugHistory(type=item.type, slug=old))
+    dbsession.add(item)
+    dbsession.flush()
+    if "en" in item.texts and "id" in item.texts:
+        item.texts["en"].source_version = item.texts["id"].version
+    update_references(dbsession, item)
+    dbsession.flush()
+    return item
+
+
+def make_topic(dbsession, slug=None, texts=None, old_slugs=(), **fields):
+    fields.setdefault("kind", "library")
+    return _make(Topic, dbsession, slug, texts, old_slugs, **fields)
+
+
+def make_example(dbsession, slug=None, texts=None, old_slugs=(), **fields):
+    fields.setdefault("website", "https://example.org/")
+    return _make(Example, dbsession, slug, texts, old_slugs, **fields)
+
+
+def make_link(dbsession, source, target, kind="uses", note_id="", note_en=""):
+    link = Link(source=source, target=target, kind=kind, note_id=note_id, note_en=note_en)
+    dbsession.add(link)
+    dbsession.flush()
+    return link

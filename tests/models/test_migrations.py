@@ -1,0 +1,55 @@
+"""The migrations upgrade, downgrade and upgrade again on every backend (DATA-9)."""
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from pybackend import models
+from tests.conftest import run_migrations, table_names
+
+TABLES = {"items", "item_texts", "links", "item_references", "slug_history"}
+
+
+@pytest.fixture
+def scratch_connection(backend, database_url, tmp_path):
+    """A connection to an empty database (or an empty PostgreSQL schema)."""
+    if backend == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'scratch.sqlite'}")
+        with engine.connect() as connection:
+            yield connection
+    else:
+        engine = models.get_engine({"sqlalchemy.url": database_url})
+        with engine.connect() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
+            connection.execute(text("CREATE SCHEMA migration_test"))
+            connection.execute(text("SET search_path TO migration_test"))
+            connection.commit()
+            yield connection
+            connection.rollback()
+            connection.execute(text("SET search_path TO public"))
+            connection.execute(text("DROP SCHEMA migration_test CASCADE"))
+            connection.commit()
+    engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(scratch_connection, ini_file):
+    run_migrations(scratch_connection, ini_file, "head")
+    scratch_connection.commit()
+    assert table_names(scratch_connection) >= TABLES
+
+    run_migrations(scratch_connection, ini_file, "base", direction="downgrade")
+    scratch_connection.commit()
+    assert not TABLES & table_names(scratch_connection)
+
+    run_migrations(scratch_connection, ini_file, "head")
+    scratch_connection.commit()
+    assert table_names(scratch_connection) >= TABLES
+
+
+def test_models_match_the_migrations(dbengine):
+    """Nothing in the models is missing from the migrations (autogenerate finds no change)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with dbengine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, models.Base.metadata) == []

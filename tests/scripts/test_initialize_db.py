@@ -1,0 +1,86 @@
+"""initialize_pybackend_db: migrates and seeds once; a second run changes nothing."""
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy import create_engine, func, select, text
+
+from pybackend.models import Item
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+
+def write_ini(tmp_path, url):
+    with open(os.path.join(ROOT, "testing.ini")) as f:
+        source = f.read()
+    ini = tmp_path / "app.ini"
+    ini.write_text(
+        source.replace(
+            "sqlalchemy.url = sqlite:///%(here)s/var/test.sqlite", f"sqlalchemy.url = {url}"
+        )
+    )
+    return ini
+
+
+def run(*args, env=None):
+    script = os.path.join(os.path.dirname(sys.executable), "initialize_pybackend_db")
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(env or {})
+    return subprocess.run([script, *args], capture_output=True, text=True, env=environ, timeout=120)
+
+
+def test_initialize_twice_seeds_once(tmp_path):
+    db = tmp_path / "sub" / "site.sqlite"
+    ini = write_ini(tmp_path, f"sqlite:///{db}")
+    first = run(str(ini))
+    assert first.returncode == 0, first.stderr
+    assert "Loaded 13 seed items" in first.stdout
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).select_from(Item))
+        version = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    second = run(str(ini))
+    assert second.returncode == 0, second.stderr
+    assert "seed not loaded" in second.stdout
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Item)) == count == 13
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == version
+
+
+def test_database_url_from_the_environment_wins(tmp_path):
+    ini = write_ini(tmp_path, f"sqlite:///{tmp_path}/ini.sqlite")
+    result = run(str(ini), env={"DATABASE_URL": f"sqlite:///{tmp_path}/env.sqlite"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "env.sqlite").exists()
+    assert not (tmp_path / "ini.sqlite").exists()
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path):
+    result = run(str(tmp_path / "nope.ini"))
+    assert result.returncode != 0
+    assert "no such configuration file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path):
+    ini = write_ini(tmp_path, "postgresql://nobody:x@127.0.0.1:1/none")
+    result = run(str(ini))
+    assert result.returncode != 0
+    assert "cannot use the database" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_ini_refuses_without_environment(tmp_path):
+    script = os.path.join(os.path.dirname(sys.executable), "initialize_pybackend_db")
+    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYBACKEND_SECRET")}
+    result = subprocess.run(
+        [script, os.path.join(ROOT, "production.ini")],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
