@@ -17,10 +17,11 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 INTERNAL_SCHEMES = ("topic", "example")
+EXTERNAL_REL = "noopener noreferrer nofollow"
 _INTERNAL_RE = re.compile(r"^(topic|example):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "del", "em", "h2", "h3", "h4", "h5", "h6",
+    "a", "abbr", "blockquote", "br", "code", "del", "div", "em", "h2", "h3", "h4", "h5", "h6",
     "hr", "img", "li", "ol", "p", "pre", "s", "span", "strong", "table", "tbody", "td",
     "th", "thead", "tr", "ul",
 }  # fmt: skip
@@ -31,8 +32,10 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     # Classes come only from our own highlighter: raw HTML is off in markdown-it.
     "code": {"class"},
+    # tabindex: keyboard users can scroll a wide code block.
     "pre": {"class"},
     "span": {"class"},
+    "div": {"class"},
 }
 
 _cleaner = nh3.Cleaner(
@@ -40,7 +43,13 @@ _cleaner = nh3.Cleaner(
     clean_content_tags={"script", "style"},
     attributes=ALLOWED_ATTRIBUTES,
     url_schemes={"http", "https", "mailto"},
-    link_rel="noopener noreferrer nofollow",
+    # Our renderer puts rel on outgoing links only; nothing else can set it.
+    link_rel=None,
+    tag_attribute_values={
+        "a": {"rel": {EXTERNAL_REL}},
+        "pre": {"tabindex": {"0"}},
+        "div": {"tabindex": {"0"}},
+    },
     strip_comments=True,
 )
 
@@ -61,10 +70,25 @@ def _highlight(code, lang, attrs):
     body = html.escape(code) if lexer is None else pygments_highlight(code, lexer, _formatter)
     css_lang = re.sub(r"[^a-z0-9_+-]", "", language)
     code_class = f' class="language-{css_lang}"' if css_lang else ""
-    return f'<pre class="highlight"><code{code_class}>{body}</code></pre>\n'
+    return f'<pre class="highlight" tabindex="0"><code{code_class}>{body}</code></pre>\n'
 
 
 _md = MarkdownIt("js-default", {"highlight": _highlight})
+
+
+def _table_open(renderer, tokens, idx, options, env):
+    # A wide table scrolls inside its own box, which keyboard users can focus.
+    return '<div class="table-scroll" tabindex="0">' + renderer.renderToken(
+        tokens, idx, options, env
+    )
+
+
+def _table_close(renderer, tokens, idx, options, env):
+    return renderer.renderToken(tokens, idx, options, env) + "</div>"
+
+
+_md.add_render_rule("table_open", _table_open)
+_md.add_render_rule("table_close", _table_close)
 
 
 def internal_target(href):
@@ -123,6 +147,8 @@ def _render(body, resolved):
                 url = urls.get(target) if target else None
                 if url:
                     token.attrSet("href", url)
+                elif not target and href.split(":", 1)[0] not in INTERNAL_SCHEMES:
+                    token.attrSet("rel", EXTERNAL_REL)
                 elif target or href.split(":", 1)[0] in INTERNAL_SCHEMES:
                     # No such public page (yet): keep the words, drop the link.
                     token.tag, token.attrs = "span", {"class": "missing-link"}

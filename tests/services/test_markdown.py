@@ -77,7 +77,7 @@ def test_links_get_safe_rel():
 
 def test_code_is_highlighted_with_classes_not_inline_styles():
     html = render("```python\nimport flask\n```")
-    assert '<pre class="highlight"><code class="language-python">' in html
+    assert '<pre class="highlight" tabindex="0"><code class="language-python">' in html
     assert '<span class="kn">import</span>' in html
     assert "style=" not in html
 
@@ -168,3 +168,16 @@ def test_clean_is_idempotent_on_html_like_text(fragment):
 @given(HTMLISH)
 def test_rendered_markdown_never_carries_script_or_handlers(body):
     assert dangerous(render(body)) == []
+
+
+def test_internal_links_are_followed_external_ones_are_not():
+    html = render(
+        "[in](topic:django) [out](https://example.org/)", [(("topic", "django"), "/topics/django")]
+    )
+    assert '<a href="/topics/django">in</a>' in html
+    assert '<a href="https://example.org/" rel="noopener noreferrer nofollow">out</a>' in html
+
+
+def test_wide_tables_scroll_in_a_focusable_box():
+    html = render("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert html.startswith('<div class="table-scroll" tabindex="0"><table>')
