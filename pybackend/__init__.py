@@ -20,6 +20,8 @@ def main(global_config, **settings):
         config.include(".security")
         config.include(".i18n")
         config.include(".headers")
+        config.include(".services.cache")
+        config.include(".hosts")
         config.include(".routes")
         config.scan(".views")
     return config.make_wsgi_app()

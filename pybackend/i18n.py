@@ -50,10 +50,18 @@ def alternates(request):
     """This page in each language, as (lang, absolute URL); just the homes on error pages."""
     route = request.matched_route
     if route is None or request.exception is not None or route.name == "en.home.noslash":
-        return [(lang, request.route_url(route_name_for(lang, "home"))) for lang in ("id", "en")]
+        return [
+            (lang, request.absolute_url(request.route_path(route_name_for(lang, "home"))))
+            for lang in ("id", "en")
+        ]
     base = route.name[3:] if route.name.startswith("en.") else route.name
     query = {k: v for k, v in request.GET.items() if k in ("page", "kind")}
     return [
-        (lang, request.route_url(route_name_for(lang, base), _query=query, **request.matchdict))
+        (
+            lang,
+            request.absolute_url(
+                request.route_path(route_name_for(lang, base), _query=query, **request.matchdict)
+            ),
+        )
         for lang in ("id", "en")
     ]

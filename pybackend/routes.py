@@ -7,6 +7,7 @@ from .i18n import EN_PREFIX
 from .models.item import SLUG_MAX
 from .security import VIEW
 from .services import content
+from .services.cache import cacheable_route
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
 SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*}"
@@ -30,17 +31,19 @@ def item_factory(item_type):
             return ItemResource(item)
         current = content.renamed_item_slug(request.dbsession, item_type, slug)
         if current is not None:
-            raise HTTPMovedPermanently(
-                location=request.lroute_url(item_type, slug=current, _query=request.GET)
-            )
+            path = request.lroute_path(item_type, slug=current, _query=request.GET)
+            raise HTTPMovedPermanently(location=request.absolute_url(path))
         raise HTTPNotFound()
 
     return factory
 
 
-def add_localized_route(config, name, pattern, **kw):
-    config.add_route(name, pattern, **kw)
-    config.add_route(f"en.{name}", EN_PREFIX + pattern, **kw)
+def add_localized_route(config, name, pattern, cacheable=False, **kw):
+    """Add route ``name`` and its English twin ``en.name`` under /en/."""
+    for route_name, route_pattern in ((name, pattern), (f"en.{name}", EN_PREFIX + pattern)):
+        config.add_route(route_name, route_pattern, **kw)
+        if cacheable:
+            cacheable_route(route_name)
 
 
 def includeme(config):
@@ -48,10 +51,13 @@ def includeme(config):
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 
-    config.add_route("home", "/")
-    config.add_route("en.home", EN_PREFIX + "/")
+    add_localized_route(config, "home", "/", cacheable=True)
     config.add_route("en.home.noslash", EN_PREFIX)
-    add_localized_route(config, "topics", "/topics")
-    add_localized_route(config, "topic", f"/topics/{SLUG}", factory=item_factory("topic"))
-    add_localized_route(config, "examples", "/examples")
-    add_localized_route(config, "example", f"/examples/{SLUG}", factory=item_factory("example"))
+    add_localized_route(config, "topics", "/topics", cacheable=True)
+    add_localized_route(
+        config, "topic", f"/topics/{SLUG}", factory=item_factory("topic"), cacheable=True
+    )
+    add_localized_route(config, "examples", "/examples", cacheable=True)
+    add_localized_route(
+        config, "example", f"/examples/{SLUG}", factory=item_factory("example"), cacheable=True
+    )

@@ -6,6 +6,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from ..config import database_url
 
 # Import every model so that configure_mappers() and Alembic see them all.
+from .content_state import ContentState  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference  # noqa: F401
 from .meta import Base  # noqa: F401

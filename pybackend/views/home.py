@@ -27,4 +27,4 @@ def home(request):
 
 @view_config(route_name="en.home.noslash", permission=VIEW, request_method=("GET", "HEAD"))
 def english_home_without_slash(request):
-    return HTTPMovedPermanently(location=request.route_url("en.home"))
+    return HTTPMovedPermanently(location=request.absolute_url(request.route_path("en.home")))

@@ -1,0 +1,44 @@
+"""Allowed hosts and the public base URL (HOST-1).
+
+Pyramid builds absolute URLs from the client's Host header. Here an unknown Host is
+refused before routing, and absolute URLs come from ``pybackend.base_url``.
+"""
+
+from pyramid.settings import aslist
+
+from .i18n import _
+
+
+def _hostname(host):
+    host = (host or "").strip().lower()
+    if host.startswith("["):  # [::1]:6543
+        return host[: host.find("]") + 1]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_check_tween_factory(handler, registry):
+    allowed = {h.lower() for h in aslist(registry.settings.get("pybackend.allowed_hosts", ""))}
+
+    def host_check_tween(request):
+        if allowed and "*" not in allowed and _hostname(request.host) not in allowed:
+            from .views.errors import error_response
+
+            return error_response(request, 400, _("Nama host ini tidak dilayani di sini."))
+        return handler(request)
+
+    return host_check_tween
+
+
+def absolute_url(request, path):
+    """``path`` on the configured public base URL (or this request's, when none is set)."""
+    base = request.registry.settings.get("pybackend.base_url") or request.application_url
+    return base.rstrip("/") + path
+
+
+def includeme(config):
+    config.add_request_method(absolute_url)
+    # Outermost of ours: nothing, not even the page cache, answers an unknown Host.
+    config.add_tween(
+        "pybackend.hosts.host_check_tween_factory",
+        over="pybackend.services.cache.page_cache_tween_factory",
+    )

@@ -1,0 +1,202 @@
+"""HTTP caching for anonymous readers: ETags from the content generation, 304s, and
+rendered pages kept in memory per generation.
+
+Every content change bumps ``content_state.generation`` in its own transaction. Each
+process reads the generation at most once per ``pybackend.generation_ttl`` seconds
+(and at once after its own commits), so an edit reaches every process within that time.
+"""
+
+import collections
+import datetime as dt
+import hashlib
+import threading
+import time
+
+from pyramid.response import Response
+from pyramid.settings import asbool
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..models.content_state import on_generation_committed
+
+PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
+PRIVATE_CACHE_CONTROL = "private, no-store"
+SESSION_COOKIE = "pybackend_session"
+
+# Routes whose pages are the same for every anonymous reader.
+_cacheable_routes = set()
+
+
+def cacheable_route(name):
+    _cacheable_routes.add(name)
+
+
+class GenerationClock:
+    """The current (generation, changed_at), re-read from the database at most once per ttl."""
+
+    def __init__(self, engine, ttl):
+        self.engine = engine
+        self.ttl = ttl
+        self._state = None  # (generation, changed_at, read_at)
+
+    def current(self):
+        state = self._state
+        now = time.monotonic()
+        if state is None or now - state[2] >= self.ttl:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    text("SELECT generation, changed_at FROM content_state WHERE id = 1")
+                ).one()
+            changed_at = row.changed_at
+            if isinstance(changed_at, str):  # SQLite without type information
+                changed_at = dt.datetime.fromisoformat(changed_at)
+            if changed_at.tzinfo is None:
+                changed_at = changed_at.replace(tzinfo=dt.UTC)
+            state = (row.generation, changed_at, now)
+            self._state = state
+        return state[0], state[1]
+
+    def invalidate(self):
+        self._state = None
+
+
+class PageCache:
+    """Rendered responses by URL, for one generation at a time; LRU within a byte budget."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._entries = collections.OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key, generation):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] != generation:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key, generation, status, headerlist, body):
+        size = len(body) + len(key) + 200
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (generation, status, headerlist, body)
+            self._size += size
+            while self._size > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
+
+    def _drop(self, key):
+        generation, status, headerlist, body = self._entries.pop(key)
+        self._size -= len(body) + len(key) + 200
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+    def __len__(self):
+        return len(self._entries)
+
+
+def etag_for(generation, key):
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+    return f"g{generation}-{digest}"
+
+
+def _cache_key(environ):
+    # Raw PATH_INFO and QUERY_STRING: the key must not fail where decoding would.
+    query = environ.get("QUERY_STRING", "")
+    return environ.get("PATH_INFO", "/") + ("?" + query if query else "")
+
+
+def is_anonymous(request):
+    return SESSION_COOKIE not in request.cookies
+
+
+def page_cache_tween_factory(handler, registry):
+    settings = registry.settings
+    clock = GenerationClock(
+        registry["dbengine"], float(settings.get("pybackend.generation_ttl", 1))
+    )
+    on_generation_committed(clock.invalidate)
+    pages = PageCache(int(settings.get("pybackend.page_cache_bytes", 32 * 1024 * 1024)))
+    store_pages = asbool(settings.get("pybackend.page_cache", True))
+    registry["generation_clock"] = clock
+    registry["page_cache"] = pages
+
+    def page_cache_tween(request):
+        if request.method not in ("GET", "HEAD") or not is_anonymous(request):
+            return _private(handler(request))
+        try:
+            generation, changed_at = clock.current()
+        except SQLAlchemyError:
+            # The database is away: let the view answer (503) as it would.
+            return handler(request)
+        key = _cache_key(request.environ)
+        etag = etag_for(generation, key)
+        if etag in request.if_none_match or (
+            not request.if_none_match
+            and request.if_modified_since
+            and request.if_modified_since >= changed_at.replace(microsecond=0)
+        ):
+            return _not_modified(etag, changed_at)
+        if store_pages:
+            entry = pages.get(key, generation)
+            if entry is not None:
+                _, status, headerlist, body = entry
+                return Response(status=status, headerlist=list(headerlist), body=body)
+
+        response = handler(request)
+        route = request.matched_route
+        if (
+            response.status_int == 200
+            and route is not None
+            and route.name in _cacheable_routes
+            and request.exception is None
+            and "Set-Cookie" not in response.headers
+        ):
+            _public(response, etag, changed_at)
+            if store_pages and request.method == "GET":
+                pages.put(key, generation, response.status, response.headerlist, response.body)
+        elif response.status_int >= 400 and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return page_cache_tween
+
+
+def _public(response, etag, changed_at):
+    response.etag = etag
+    response.last_modified = changed_at
+    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.vary = ("Cookie",)
+
+
+def _private(response):
+    response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    return response
+
+
+def _not_modified(etag, changed_at):
+    response = Response(status=304)
+    response.etag = etag
+    response.last_modified = changed_at
+    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.vary = ("Cookie",)
+    # A 304 has no body; WebOb would otherwise add an empty text/html type.
+    del response.content_type
+    return response
+
+
+def includeme(config):
+    # Outside pyramid_tm: a cache hit or a 304 costs no transaction and no query.
+    config.add_tween(
+        "pybackend.services.cache.page_cache_tween_factory", over="pyramid_tm.tm_tween_factory"
+    )

@@ -1,0 +1,135 @@
+"""ETags, 304s and the page cache, with content committed the way editors commit it."""
+
+import time
+
+import pytest
+import webtest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pybackend import main
+from pybackend.models import Item
+
+CACHEABLE = [
+    "/",
+    "/topics",
+    "/topics/django",
+    "/examples",
+    "/examples/reddit",
+    "/en/",
+    "/en/topics",
+    "/en/topics/django",
+    "/en/examples",
+    "/en/examples/reddit",
+]
+
+
+def make_app(app_settings, dbengine, **overrides):
+    settings = {**app_settings, "pybackend.page_cache": "true", **overrides}
+    return webtest.TestApp(
+        main({}, dbengine=dbengine, **settings), extra_environ={"HTTP_HOST": "example.com"}
+    )
+
+
+@pytest.fixture
+def cached_app(app_settings, dbengine):
+    return make_app(app_settings, dbengine)
+
+
+@pytest.fixture
+def edit(dbengine):
+    """Commit a change to a topic's Indonesian title, and put it back afterwards."""
+    changed = []
+
+    def change(slug, title):
+        with Session(bind=dbengine) as session:
+            item = session.scalars(select(Item).where(Item.slug == slug)).one()
+            changed.append((slug, item.texts["id"].title))
+            item.texts["id"].title = title
+            session.commit()
+
+    yield change
+    for slug, title in reversed(changed):
+        with Session(bind=dbengine) as session:
+            item = session.scalars(select(Item).where(Item.slug == slug)).one()
+            item.texts["id"].title = title
+            session.commit()
+
+
+@pytest.mark.parametrize("path", CACHEABLE)
+def test_public_pages_are_cacheable_with_validators(cached_app, path):
+    res = cached_app.get(path)
+    assert res.etag
+    assert res.last_modified
+    assert res.headers["Cache-Control"] == "public, max-age=5, stale-while-revalidate=30"
+    assert "Cookie" in res.headers["Vary"]
+
+
+@pytest.mark.parametrize("path", CACHEABLE)
+def test_conditional_requests_answer_304(cached_app, path):
+    res = cached_app.get(path)
+    again = cached_app.get(path, headers={"If-None-Match": f'"{res.etag}"'}, status=304)
+    assert again.body == b""
+    assert again.etag == res.etag
+    since = res.headers["Last-Modified"]
+    cached_app.get(path, headers={"If-Modified-Since": since}, status=304)
+
+
+def test_etags_differ_per_page(cached_app):
+    etags = {cached_app.get(path).etag for path in CACHEABLE}
+    assert len(etags) == len(CACHEABLE)
+
+
+def test_a_stale_etag_gets_the_full_page(cached_app):
+    res = cached_app.get("/topics/django", headers={"If-None-Match": '"g0-0000000000000000"'})
+    assert res.status_int == 200 and "Django" in res.text
+
+
+def test_an_edit_changes_the_etag_and_the_cached_page(cached_app, edit):
+    first = cached_app.get("/topics/flask")
+    assert cached_app.get("/topics/flask").text == first.text  # served from the cache
+    edit("flask", "Flask (diubah)")
+    res = cached_app.get("/topics/flask", headers={"If-None-Match": f'"{first.etag}"'})
+    assert res.status_int == 200, "a 304 must never hide a change"
+    assert "Flask (diubah)" in res.text
+    assert res.etag != first.etag
+    # Other pages showing the title change too (the list, the home page).
+    assert "Flask (diubah)" in cached_app.get("/topics").text
+
+
+def test_another_process_sees_an_edit_within_its_ttl(app_settings, dbengine, edit):
+    other = make_app(app_settings, dbengine, **{"pybackend.generation_ttl": "0.3"})
+    assert "Celery (diubah)" not in other.get("/topics/celery").text
+    edit("celery", "Celery (diubah)")
+    deadline = time.monotonic() + 3
+    while "Celery (diubah)" not in other.get("/topics/celery").text:
+        assert time.monotonic() < deadline, "the edit did not reach the other process"
+        time.sleep(0.05)
+
+
+def test_readers_with_a_session_cookie_are_never_cached(cached_app):
+    cached_app.set_cookie("pybackend_session", "x" * 32)
+    res = cached_app.get("/topics/django")
+    assert res.headers["Cache-Control"] == "private, no-store"
+    assert not res.etag
+
+
+def test_errors_and_probes_are_not_cached(cached_app):
+    assert cached_app.get("/nope", status=404).headers["Cache-Control"] == "no-store"
+    assert cached_app.get("/healthz").headers["Cache-Control"] == "no-store"
+    res = cached_app.get("/topics/zmq", status=301)
+    assert "public" not in res.headers.get("Cache-Control", "")
+
+
+def test_cached_pages_still_get_fresh_request_ids_and_security_headers(cached_app):
+    first = cached_app.get("/examples")
+    second = cached_app.get("/examples")
+    assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
+    assert second.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in second.headers["Content-Security-Policy"]
+
+
+def test_head_is_answered_from_the_same_validators(cached_app):
+    res = cached_app.get("/topics")
+    head = cached_app.head("/topics")
+    assert head.etag == res.etag and head.body == b""
