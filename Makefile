@@ -52,5 +52,9 @@ extract-messages: $(VENV)/.installed
 update-catalogs: extract-messages
 	$(BIN)/pybabel update -i $(LOCALE)/pybackend.pot -d $(LOCALE) -D pybackend --no-fuzzy-matching
 
+# Benchmarks (never timed tests): wrk against production-like waitress, see bench/README.md.
+bench: $(VENV)/.installed-testing translations
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache tests/browser/node_modules

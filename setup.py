@@ -32,11 +32,13 @@ dev_require = [
 ]
 
 tests_require = [
+    "feedparser>=6.0",
     "hypothesis>=6.100",
     "playwright>=1.44",
     "pytest>=8.0",
     "pytest-cov",
     "ruff>=0.6",
+    "schemathesis>=3.30",
     "WebTest>=3.0.1",
 ]
 
@@ -66,6 +68,7 @@ setup(
         ],
         "console_scripts": [
             "initialize_pybackend_db = pybackend.scripts.initialize_db:main",
+            "pybackend-generate = pybackend.scripts.generate_data:main",
         ],
     },
 )

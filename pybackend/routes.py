@@ -57,7 +57,25 @@ def includeme(config):
     add_localized_route(
         config, "topic", f"/topics/{SLUG}", factory=item_factory("topic"), cacheable=True
     )
+    add_localized_route(config, "search", "/search", cacheable=True)
+    add_localized_route(config, "feed", "/feed.atom", cacheable=True)
+    config.add_route("sitemap", "/sitemap.xml")
+    cacheable_route("sitemap")
+    config.add_route("robots", "/robots.txt")
+    cacheable_route("robots")
     add_localized_route(config, "examples", "/examples", cacheable=True)
     add_localized_route(
         config, "example", f"/examples/{SLUG}", factory=item_factory("example"), cacheable=True
     )
+
+    # The read-only JSON API (views/api.py); the language comes from ?lang=.
+    for name, pattern in (
+        ("api.openapi", "/api/v1/openapi.json"),
+        ("api.topics", "/api/v1/topics"),
+        ("api.topic", f"/api/v1/topics/{SLUG}"),
+        ("api.examples", "/api/v1/examples"),
+        ("api.example", f"/api/v1/examples/{SLUG}"),
+        ("api.search", "/api/v1/search"),
+    ):
+        config.add_route(name, pattern)
+        cacheable_route(name)
