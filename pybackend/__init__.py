@@ -22,6 +22,7 @@ def main(global_config, **settings):
         config.include(".headers")
         config.include(".services.cache")
         config.include(".hosts")
+        config.include(".metadata")
         config.include(".routes")
         config.scan(".views")
     return config.make_wsgi_app()
