@@ -55,7 +55,7 @@ def alternates(request):
             for lang in ("id", "en")
         ]
     base = route.name[3:] if route.name.startswith("en.") else route.name
-    query = {k: v for k, v in request.GET.items() if k in ("page", "kind")}
+    query = {k: v for k, v in request.GET.items() if k in ("page", "kind", "q")}
     return [
         (
             lang,

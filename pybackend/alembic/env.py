@@ -5,6 +5,7 @@ from pyramid.paster import get_appsettings, setup_logging
 
 from pybackend.models import get_engine
 from pybackend.models.meta import Base
+from pybackend.models.search import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -41,6 +42,8 @@ def _run(connection):
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The search index (FTS5 table, tsvector column) is not in the metadata.
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

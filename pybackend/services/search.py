@@ -1,0 +1,573 @@
+"""Full-text search over published topics and examples, in the reader's language.
+
+One service, two backends, chosen by the session's dialect. Both index the same rows,
+``search_documents`` (one per public item and reader language, Markdown stripped to
+plain text, the English one falling back to the Indonesian text as the pages do), and
+both answer the same query: every word the reader typed, as a prefix ("asin" finds
+"asinkron"), AND-ed, each word or phrase OR-ed with its alias (``search_aliases``).
+
+- PostgreSQL: a generated tsvector (A title, B summary, C body) with a GIN index, built
+  with the ``indonesian`` or ``english`` configuration according to the language the
+  text is written in, so words are stemmed ("frameworks" finds "framework"); ranked by
+  ``ts_rank``; snippets by ``ts_headline``.
+- SQLite: an FTS5 table (``unicode61 remove_diacritics 2``, prefix indexes) kept in step
+  with ``search_documents`` by triggers; ranked by ``bm25`` with the same column weights;
+  snippets by ``highlight()``/``snippet()``. SQLite has no stemming and no stop words:
+  "framework" finds "frameworks" (a prefix) but "frameworks" does not find "framework".
+  Otherwise the two behave the same, as far as the engines go.
+
+User input never reaches SQL as syntax: the query is reduced to words of letters and
+digits, which are bound as parameters inside a tsquery / FTS5 expression that we build.
+Snippets are escaped here and only our own ``<mark>`` tags are raw.
+
+The index follows every content change in the same transaction: models/search.py calls
+``index_changed_items`` from a flush listener.
+"""
+
+import dataclasses
+import difflib
+import re
+import unicodedata
+
+import markupsafe
+from markdown_it import MarkdownIt
+from sqlalchemy import bindparam, delete, inspect, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from ..i18n import _
+from ..models.content_state import bump_generation
+from ..models.item import LANGUAGES, SOURCE_LANGUAGE, Item, ItemText
+from ..models.search import ALIAS_MAX, SearchAlias, SearchDocument
+from .content import text_for
+
+MAX_QUERY_LENGTH = 200
+# Words beyond these are ignored: they cost query time and rarely narrow anything.
+MAX_QUERY_WORDS = 12
+MAX_ALIAS_WORDS = 4
+MAX_LIMIT = 100
+MAX_OFFSET = 10_000_000
+MAX_SUGGESTIONS = 5
+
+# Column weights, title : summary : body = 10 : 4 : 1 on both backends. FTS5 multiplies
+# term counts by them (so a word three times in the body still ranks below one in the
+# summary); PostgreSQL takes them as the weights of labels A, B and C (D is unused).
+_SQLITE_WEIGHTS = "10.0, 4.0, 1.0"
+_PG_WEIGHTS = "'{0.0, 0.1, 0.4, 1.0}'"
+
+# Highlight markers: control characters never survive into indexed text (_plain), so
+# they cannot be confused with the reader's or an editor's text.
+_OPEN, _CLOSE = "\x01", "\x02"
+# PostgreSQL's parser takes "<word ...>" for an HTML tag and ts_headline drops it; a
+# marker after "<" keeps such text as text, and is removed again in Python.
+_LT_GUARD = "\x03"
+_PG_SUMMARY_OPTIONS = f"StartSel={_OPEN}, StopSel={_CLOSE}, HighlightAll=true"
+_PG_BODY_OPTIONS = (
+    f"StartSel={_OPEN}, StopSel={_CLOSE}, MaxWords=30, MinWords=12, ShortWord=2, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+_SQLITE_SNIPPET_TOKENS = 24
+
+_WORD_RE = re.compile(r"[^\W_]+")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class SearchQueryError(ValueError):
+    """message is user-facing (a TranslationString from pybackend.i18n._)"""
+
+    @property
+    def message(self):
+        return self.args[0]
+
+
+class AliasError(ValueError):
+    """An alias editors cannot save; the message is user-facing."""
+
+    @property
+    def message(self):
+        return self.args[0]
+
+
+@dataclasses.dataclass
+class Hit:
+    item: Item
+    # The language the title and snippet are written in (Indonesian on an English page
+    # when the item has no English text yet).
+    lang: str
+    title: str
+    snippet_html: markupsafe.Markup
+    rank: float
+
+
+@dataclasses.dataclass
+class Results:
+    query: str
+    total: int
+    hits: list[Hit]
+    suggestions: list[str]
+
+
+# ---------------------------------------------------------------- words and documents
+
+
+def query_words(value):
+    """The words of ``value``: letters and digits only, case-folded, NFKC-normalised."""
+    return _WORD_RE.findall(unicodedata.normalize("NFKC", value).casefold())
+
+
+def normalize_term(value):
+    """An alias term as stored and matched: its words, joined by single spaces."""
+    return " ".join(query_words(value))
+
+
+def _plain(value):
+    """Text as indexed: NFC, no control characters, whitespace collapsed."""
+    return " ".join(_CONTROL_RE.sub(" ", unicodedata.normalize("NFC", value or "")).split())
+
+
+_md = MarkdownIt("js-default")
+
+
+def markdown_text(body):
+    """The words a reader sees in a Markdown body (code included), as plain text."""
+    parts = []
+    for token in _md.parse(body or ""):
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type in ("text", "code_inline", "image"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+        elif token.type in ("fence", "code_block"):
+            parts.append(f" {token.content} ")
+        elif token.nesting == -1 or token.type == "hr":
+            parts.append(" ")
+    return _plain("".join(parts))
+
+
+def _documents(item_id, texts):
+    """The rows for one public item; ``texts`` maps lang to (title, summary, body)."""
+    rows = []
+    bodies = {}
+    for lang in LANGUAGES:
+        text_lang = lang if lang in texts else SOURCE_LANGUAGE
+        if text_lang not in texts:
+            continue
+        title, summary, body = texts[text_lang]
+        if text_lang not in bodies:
+            bodies[text_lang] = markdown_text(body)
+        rows.append(
+            {
+                "item_id": item_id,
+                "lang": lang,
+                "text_lang": text_lang,
+                "title": _plain(title),
+                "summary": _plain(summary),
+                "body": bodies[text_lang],
+            }
+        )
+    return rows
+
+
+# Raw SQL, not the ORM: the migration that creates the index runs this too.
+_INSERT_DOCUMENT = text(
+    "INSERT INTO search_documents (item_id, lang, text_lang, title, summary, body) "
+    "VALUES (:item_id, :lang, :text_lang, :title, :summary, :body)"
+)
+_PUBLIC_TEXTS = text(
+    "SELECT t.item_id, t.lang, t.title, t.summary, t.body "
+    "FROM item_texts AS t JOIN items AS i ON i.id = t.item_id "
+    "WHERE i.status = 'published' AND i.deleted_at IS NULL AND t.title <> '' "
+    "ORDER BY t.item_id, t.lang"
+)
+
+
+def _insert(connection, rows):
+    if rows:
+        connection.execute(_INSERT_DOCUMENT, rows)
+
+
+def _is_gone(obj):
+    state = inspect(obj)
+    return state.deleted or state.was_deleted
+
+
+def index_changed_items(connection, items):
+    """Re-index ``items`` (ORM objects, as they are in the session) on ``connection``."""
+    ids = sorted({item.id for item in items if item.id is not None})
+    if not ids:
+        return
+    connection.execute(delete(SearchDocument.__table__).where(SearchDocument.item_id.in_(ids)))
+    rows = []
+    for item in {id(item): item for item in items}.values():
+        if item.id is None or _is_gone(item) or not item.is_public:
+            continue
+        texts = {
+            lang: (t.title, t.summary, t.body)
+            for lang, t in item.texts.items()
+            if t.title and not _is_gone(t)
+        }
+        rows.extend(_documents(item.id, texts))
+    _insert(connection, rows)
+
+
+def index_item(dbsession, item):
+    """(Re)index one item's texts, or remove it from the index when it is not public."""
+    dbsession.flush()
+    index_changed_items(dbsession.connection(), [item])
+
+
+def rebuild_index(dbsession):
+    """Rebuild the whole index from the public texts; returns the number of documents.
+
+    Takes a Session or a Connection (the migration passes its connection): it uses raw
+    SQL only, so it works on any schema from revision 0003 on.
+    """
+    if isinstance(dbsession, Session):
+        dbsession.flush()
+        connection = dbsession.connection()
+        bump_generation(dbsession)
+    else:
+        connection = dbsession
+    connection.execute(text("DELETE FROM search_documents"))
+    count = 0
+    batch, current, texts = [], None, {}
+    for item_id, lang, title, summary, body in connection.execute(_PUBLIC_TEXTS):
+        if item_id != current:
+            if current is not None:
+                batch.extend(_documents(current, texts))
+            current, texts = item_id, {}
+        texts[lang] = (title, summary, body)
+        if len(batch) >= 500:
+            _insert(connection, batch)
+            count += len(batch)
+            batch = []
+    if current is not None:
+        batch.extend(_documents(current, texts))
+    _insert(connection, batch)
+    return count + len(batch)
+
+
+# ---------------------------------------------------------------------------- aliases
+
+
+def _validated_term(value, what):
+    term = normalize_term(value or "")
+    if not term:
+        raise AliasError(_("${what} harus berisi huruf atau angka.", mapping={"what": what}))
+    if len(term) > ALIAS_MAX or len(term.split()) > MAX_ALIAS_WORDS:
+        raise AliasError(
+            _(
+                "${what} terlalu panjang: paling banyak ${words} kata dan ${chars} karakter.",
+                mapping={"what": what, "words": MAX_ALIAS_WORDS, "chars": ALIAS_MAX},
+            )
+        )
+    return term
+
+
+def add_alias(dbsession, term, expands_to):
+    """Make searches for ``term`` also find ``expands_to``; replaces an existing alias."""
+    term = _validated_term(term, _("Istilah"))
+    expands_to = _validated_term(expands_to, _("Padanan"))
+    if term == expands_to:
+        raise AliasError(_("Istilah dan padanannya tidak boleh sama."))
+    alias = dbsession.scalars(select(SearchAlias).where(SearchAlias.term == term)).first()
+    if alias is None:
+        alias = SearchAlias(term=term, expands_to=expands_to)
+        dbsession.add(alias)
+    else:
+        alias.expands_to = expands_to
+    dbsession.flush()
+    # Cached search pages must not outlive the alias they were built with.
+    bump_generation(dbsession)
+    return alias
+
+
+def list_aliases(dbsession):
+    return list(dbsession.scalars(select(SearchAlias).order_by(SearchAlias.term)))
+
+
+def delete_alias(dbsession, term):
+    """Delete the alias for ``term``; True when there was one."""
+    alias = dbsession.scalars(
+        select(SearchAlias).where(SearchAlias.term == normalize_term(term or ""))
+    ).first()
+    if alias is None:
+        return False
+    dbsession.delete(alias)
+    dbsession.flush()
+    bump_generation(dbsession)
+    return True
+
+
+def _expand(dbsession, words):
+    """The query as groups AND-ed; each group is alternatives OR-ed; each a word tuple."""
+    candidates = {
+        " ".join(words[i : i + n])
+        for i in range(len(words))
+        for n in range(1, MAX_ALIAS_WORDS + 1)
+        if i + n <= len(words)
+    }
+    aliases = dict(
+        dbsession.execute(
+            select(SearchAlias.term, SearchAlias.expands_to).where(
+                SearchAlias.term.in_(sorted(candidates))
+            )
+        ).all()
+    )
+    groups = []
+    i = 0
+    while i < len(words):
+        for n in range(min(MAX_ALIAS_WORDS, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            if n > 1 and phrase not in aliases:
+                continue
+            alternatives = [tuple(words[i : i + n])]
+            expansion = tuple(query_words(aliases.get(phrase, "")))[:MAX_QUERY_WORDS]
+            if expansion and expansion not in alternatives:
+                alternatives.append(expansion)
+            groups.append(tuple(alternatives))
+            i += n
+            break
+    return tuple(dict.fromkeys(groups))
+
+
+# --------------------------------------------------------------------------- backends
+
+
+class _Backend:
+    """Builds and runs one backend's SQL; subclasses give the FROM/WHERE, rank and snippets."""
+
+    def __init__(self, dbsession, groups, lang):
+        self.dbsession = dbsession
+        self.groups = groups
+        self.lang = lang
+
+    def page(self, offset, limit):
+        """(rows of id, item_id, text_lang, rank, total; total) for one page, best first."""
+        params = {**self.params(), "lang": self.lang}
+        # The window count sits outside: FTS5's bm25() cannot run beside a window function.
+        # Only our own constant fragments are formatted into the SQL; input is bound.
+        rows = self.dbsession.execute(
+            text(
+                "SELECT id, item_id, text_lang, rank, count(*) OVER () AS total "  # noqa: S608
+                "FROM "
+                f"(SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank {self.matches}) "
+                "AS matches ORDER BY rank DESC, item_id LIMIT :limit OFFSET :offset"
+            ),
+            {**params, "offset": offset, "limit": limit},
+        ).all()
+        if rows:
+            return rows, rows[0].total
+        if not offset:
+            return rows, 0
+        # Past the last page: no row came back to carry the window count.
+        count = text(f"SELECT count(*) {self.matches}")  # noqa: S608 (constant fragments only)
+        return rows, self.dbsession.scalar(count, params)
+
+
+class _PostgresBackend(_Backend):
+    _CONFIG = "CAST(CASE d.text_lang WHEN 'en' THEN 'english' ELSE 'indonesian' END AS regconfig)"
+    rank = f"ts_rank({_PG_WEIGHTS}, d.document, to_tsquery({_CONFIG}, :tsquery))"
+    # One branch per text language, with a constant configuration, so each can use the
+    # GIN index.
+    matches = (
+        "FROM search_documents AS d JOIN items AS i ON i.id = d.item_id "
+        "WHERE d.lang = :lang AND i.status = 'published' AND i.deleted_at IS NULL "
+        "AND ((d.text_lang = 'en' AND d.document @@ to_tsquery('english', :tsquery)) "
+        "OR (d.text_lang = 'id' AND d.document @@ to_tsquery('indonesian', :tsquery)))"
+    )
+
+    def params(self):
+        """The tsquery: every word a prefix (``word:*``); bound, never spliced into SQL."""
+
+        def alternative(words):
+            return " & ".join(f"{word}:*" for word in words)
+
+        tsquery = " & ".join(
+            "(" + " | ".join(f"({alternative(alt)})" for alt in group) + ")"
+            for group in self.groups
+        )
+        return {"tsquery": tsquery}
+
+    def snippets(self, doc_ids):
+        query = f"to_tsquery({self._CONFIG}, :tsquery)"
+        sql = text(
+            "SELECT d.id, "  # noqa: S608 (constant fragments only)
+            f"ts_headline({self._CONFIG}, replace(d.summary, '<', :lt), {query}, :summary_opts), "
+            f"ts_headline({self._CONFIG}, replace(d.body, '<', :lt), {query}, :body_opts) "
+            "FROM search_documents AS d WHERE d.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        params = {
+            **self.params(),
+            "lt": "<" + _LT_GUARD,
+            "summary_opts": _PG_SUMMARY_OPTIONS,
+            "body_opts": _PG_BODY_OPTIONS,
+            "ids": doc_ids,
+        }
+        return {row[0]: (row[1], row[2]) for row in self.dbsession.execute(sql, params)}
+
+
+class _SqliteBackend(_Backend):
+    rank = f"-bm25(search_fts, {_SQLITE_WEIGHTS})"
+    matches = (
+        "FROM search_fts JOIN search_documents AS d ON d.id = search_fts.rowid "
+        "JOIN items AS i ON i.id = d.item_id "
+        "WHERE search_fts MATCH :match AND d.lang = :lang "
+        "AND i.status = 'published' AND i.deleted_at IS NULL"
+    )
+
+    def params(self):
+        """The FTS5 query: every word a quoted prefix (``"word"*``); bound as one value."""
+
+        # Words are letters and digits only, so the quotes cannot be broken out of.
+        def alternative(words):
+            return " AND ".join(f'"{word}"*' for word in words)
+
+        match = " AND ".join(
+            "(" + " OR ".join(f"({alternative(alt)})" for alt in group) + ")"
+            for group in self.groups
+        )
+        return {"match": match}
+
+    def snippets(self, doc_ids):
+        sql = text(
+            "SELECT rowid, highlight(search_fts, 1, :open, :close), "  # noqa: S608 (constants)
+            f"snippet(search_fts, 2, :open, :close, '…', {_SQLITE_SNIPPET_TOKENS}) "
+            "FROM search_fts WHERE search_fts MATCH :match AND rowid IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        params = {**self.params(), "open": _OPEN, "close": _CLOSE, "ids": doc_ids}
+        return {row[0]: (row[1], row[2]) for row in self.dbsession.execute(sql, params)}
+
+
+_BACKENDS = {"postgresql": _PostgresBackend, "sqlite": _SqliteBackend}
+
+
+def _backend_for(dbsession, groups, lang):
+    name = dbsession.get_bind().dialect.name
+    try:
+        return _BACKENDS[name](dbsession, groups, lang)
+    except KeyError:
+        raise NotImplementedError(f"search does not support {name}") from None
+
+
+# ----------------------------------------------------------------------------- search
+
+
+def _marked(fragment):
+    """Escaped text with our markers turned into <mark> elements."""
+    escaped = str(markupsafe.escape(" ".join(fragment.replace(_LT_GUARD, "").split())))
+    if escaped.count(_OPEN) != escaped.count(_CLOSE):
+        escaped = escaped.replace(_OPEN, "").replace(_CLOSE, "")
+    marked = escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    # Escaped above: the only markup is the <mark> elements put in here.
+    return markupsafe.Markup(marked)  # noqa: S704
+
+
+def _snippet(summary, body):
+    """The summary when it matched, else the body's best passage, else the summary."""
+    summary, body = summary or "", body or ""
+    if _OPEN in summary or _OPEN not in body:
+        return _marked(summary)
+    return _marked(body)
+
+
+def _check(query, lang, offset, limit):
+    if not isinstance(query, str):
+        raise SearchQueryError(_("Kata pencarian tidak valid."))
+    if len(query) > MAX_QUERY_LENGTH:
+        raise SearchQueryError(
+            _(
+                "Kata pencarian terlalu panjang: paling banyak ${max} karakter.",
+                mapping={"max": MAX_QUERY_LENGTH},
+            )
+        )
+    if lang not in LANGUAGES:
+        raise SearchQueryError(_("Bahasa pencarian tidak dikenal."))
+    if (
+        not isinstance(offset, int)
+        or not isinstance(limit, int)
+        or not 0 <= offset <= MAX_OFFSET
+        or not 1 <= limit <= MAX_LIMIT
+    ):
+        raise SearchQueryError(_("Halaman hasil pencarian tidak valid."))
+
+
+def search(dbsession, query, lang, offset=0, limit=10):
+    """Public topics and examples matching ``query`` in ``lang``, best first.
+
+    An empty query (or one without letters or digits) finds nothing; a query longer
+    than MAX_QUERY_LENGTH, an unknown language or a bad page raise SearchQueryError.
+    """
+    _check(query, lang, offset, limit)
+    words = query_words(query)[:MAX_QUERY_WORDS]
+    if not words:
+        return Results(query=query, total=0, hits=[], suggestions=[])
+    if dbsession.autoflush:
+        # The index is written at flush: search what this transaction has changed.
+        dbsession.flush()
+    backend = _backend_for(dbsession, _expand(dbsession, words), lang)
+    rows, total = backend.page(offset, limit)
+    hits = []
+    if rows:
+        snippets = backend.snippets([row.id for row in rows])
+        items = {
+            item.id: item
+            for item in dbsession.scalars(
+                select(Item)
+                .where(Item.id.in_([row.item_id for row in rows]))
+                .options(selectinload(Item.texts))
+            )
+        }
+        for row in rows:
+            item = items.get(row.item_id)
+            if item is None:
+                continue
+            text_, fallback = text_for(item, lang)
+            hits.append(
+                Hit(
+                    item=item,
+                    lang=SOURCE_LANGUAGE if fallback else lang,
+                    title=text_.title if text_ is not None else item.slug,
+                    snippet_html=_snippet(*snippets.get(row.id, ("", ""))),
+                    rank=float(row.rank),
+                )
+            )
+    suggestions = [] if total else _suggestions(dbsession, words, lang)
+    return Results(query=query, total=total, hits=hits, suggestions=suggestions)
+
+
+def _suggestions(dbsession, words, lang):
+    """Topic titles (by title or slug) and alias terms close to what was typed."""
+    titles = {}
+    rows = dbsession.execute(
+        select(Item.slug, ItemText.lang, ItemText.title)
+        .join(ItemText, ItemText.item_id == Item.id)
+        .where(
+            Item.type == "topic",
+            Item.status == "published",
+            Item.deleted_at.is_(None),
+            ItemText.title != "",
+        )
+        .order_by(Item.slug)
+    )
+    for slug, text_lang, title in rows:
+        if text_lang == lang or slug not in titles:
+            titles[slug] = title
+    candidates = {}
+    for slug, title in titles.items():
+        candidates.setdefault(normalize_term(title), title)
+        candidates.setdefault(normalize_term(slug), title)
+    for term in dbsession.scalars(select(SearchAlias.term)):
+        candidates.setdefault(term, term)
+    typed = " ".join(words)
+    keys = list(candidates)
+    matches = difflib.get_close_matches(typed, keys, n=MAX_SUGGESTIONS, cutoff=0.6)
+    if len(words) > 1:
+        for word in words:
+            matches += difflib.get_close_matches(word, keys, n=2, cutoff=0.75)
+    found = []
+    for key in matches:
+        suggestion = candidates[key]
+        if normalize_term(suggestion) != typed and suggestion not in found:
+            found.append(suggestion)
+    return found[:MAX_SUGGESTIONS]
