@@ -10,7 +10,7 @@ from .services import content
 from .services.cache import cacheable_route
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
-SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*}"
+SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
 
 
 class ItemResource:

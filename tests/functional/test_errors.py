@@ -21,6 +21,8 @@ NOT_FOUND = [
     "/static/.gitignore",
     "/en/nope",
     "/topics/django/extra",
+    "/topics/django%0A",
+    "/examples/spotify%0a",
 ]
 
 BAD_REQUEST = [
