@@ -9,6 +9,7 @@ with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
 # Lower bounds carry the security fixes we rely on (see README, "Dependencies").
 requires = [
     "alembic>=1.13",
+    "argon2-cffi>=23.1",
     "Babel>=2.14",
     "Jinja2>=3.1.6",
     "markdown-it-py>=3.0",
@@ -37,6 +38,7 @@ tests_require = [
     "playwright>=1.44",
     "pytest>=8.0",
     "pytest-cov",
+    "requests>=2.31",
     "ruff>=0.6",
     "schemathesis>=3.30",
     "WebTest>=3.0.1",
@@ -69,6 +71,8 @@ setup(
         "console_scripts": [
             "initialize_pybackend_db = pybackend.scripts.initialize_db:main",
             "pybackend-generate = pybackend.scripts.generate_data:main",
+            "pybackend-user = pybackend.scripts.users:main",
+            "pybackend-content = pybackend.scripts.content:main",
         ],
     },
 )

@@ -70,5 +70,10 @@ def check_production(settings):
         raise ConfigurationError(
             "the debug toolbar runs arbitrary code for its users; remove it from pyramid.includes"
         )
+    if not asbool(settings.get("pybackend.secure_cookies", False)):
+        raise ConfigurationError(
+            "pybackend.secure_cookies must be true in production: session cookies over plain "
+            "http can be stolen"
+        )
     if asbool(settings.get("pyramid.reload_templates", False)):
         raise ConfigurationError("pyramid.reload_templates must be false in production")

@@ -1,46 +1,165 @@
-"""Permissions, the root ACL and the security policy.
+"""Permissions, the root ACL, the security policy, server-side sessions and CSRF.
 
-Readers are anonymous; every view still names its permission, so that denying by
-default stays true when accounts arrive.
+Identity comes from a server-side session: the cookie holds a random token, the
+database its hash (SESS-1). CSRF tokens live in the same session row (CSRF-1), and
+every unsafe request must carry one: no view opts out.
 """
 
+import hmac
+
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
+from pyramid.csrf import get_csrf_token
+from pyramid.interfaces import ICSRFStoragePolicy
+from pyramid.settings import asbool
+from sqlalchemy.exc import SQLAlchemyError
+from zope.interface import implementer
+
+from .services import sessions
+from .services.cache import SESSION_COOKIE
 
 VIEW = "view"
 EDIT = "edit"
 MANAGE_USERS = "manage-users"
+VIEW_AUDIT = "view-audit"
 
 
 class Root:
-    """The root resource; route factories for single items return their own resources."""
+    """The root resource: every permission is granted here, to roles."""
 
     __acl__ = [
         (Allow, Everyone, VIEW),
         (Allow, "role:editor", EDIT),
-        (Allow, "role:admin", (EDIT, MANAGE_USERS)),
+        (Allow, "role:admin", (EDIT, MANAGE_USERS, VIEW_AUDIT)),
     ]
 
     def __init__(self, request):
         self.request = request
 
 
-class SecurityPolicy:
-    """Anonymous for now: no identity, ACL-based permissions."""
+def user_session(request):
+    """The live session row named by the cookie, or None (reified per request)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    return sessions.load(request.dbsession, token)
 
+
+def _set_cookie(request, token):
+    secure = asbool(request.registry.settings.get("pybackend.secure_cookies", False))
+
+    def callback(request, response):
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+            path="/",
+        )
+
+    request.add_response_callback(callback)
+
+
+def _clear_cookie(request):
+    def callback(request, response):
+        response.delete_cookie(SESSION_COOKIE, path="/")
+
+    request.add_response_callback(callback)
+
+
+def ensure_session(request):
+    """The current session, creating an anonymous one (for a login form's CSRF token)."""
+    row = request.user_session
+    if row is None:
+        row, token = sessions.create(request.dbsession)
+        request.user_session = row
+        _set_cookie(request, token)
+    return row
+
+
+def login(request, user):
+    """Start a fresh session for ``user``: new token, new CSRF token (SESS-2, CSRF-2)."""
+    if request.user_session is not None:
+        sessions.revoke(request.dbsession, request.user_session)
+    row, token = sessions.create(request.dbsession, user)
+    request.user_session = row
+    _set_cookie(request, token)
+    return row
+
+
+def logout(request):
+    if request.user_session is not None:
+        sessions.revoke(request.dbsession, request.user_session)
+    request.user_session = None
+    _clear_cookie(request)
+
+
+def flash(request, message):
+    """Show ``message`` on the next page this user sees."""
+    row = ensure_session(request)
+    row.flash = [*(row.flash or []), request.localizer.translate(message)]
+
+
+def pop_flash(request):
+    row = request.user_session
+    if row is None or not row.flash:
+        return []
+    messages, row.flash = list(row.flash), []
+    return messages
+
+
+def current_user(request):
+    """request.identity for templates: an error page must render even with the database away."""
+    try:
+        return request.identity
+    except SQLAlchemyError:
+        return None
+
+
+def csrf_token(request):
+    return get_csrf_token(request)
+
+
+@implementer(ICSRFStoragePolicy)
+class SessionCSRFStoragePolicy:
+    """CSRF tokens kept in the server-side session row."""
+
+    def new_csrf_token(self, request):
+        row = ensure_session(request)
+        row.csrf_token = sessions.new_csrf_token()
+        return row.csrf_token
+
+    def get_csrf_token(self, request):
+        return ensure_session(request).csrf_token
+
+    def check_csrf_token(self, request, supplied_token):
+        row = request.user_session
+        if row is None or not supplied_token:
+            return False
+        return hmac.compare_digest(
+            row.csrf_token.encode("utf-8"), str(supplied_token).encode("utf-8", "replace")
+        )
+
+
+class SecurityPolicy:
     def __init__(self):
         self.helper = ACLHelper()
 
     def identity(self, request):
-        return None
+        row = request.user_session
+        if row is None or row.user is None or not row.user.is_active:
+            return None
+        return row.user
 
     def authenticated_userid(self, request):
-        return None
+        user = request.identity
+        return None if user is None else user.id
 
     def effective_principals(self, request):
         principals = [Everyone]
-        identity = request.identity
-        if identity is not None:
-            principals.append(Authenticated)
+        user = request.identity
+        if user is not None:
+            principals += [Authenticated, f"u:{user.id}", f"role:{user.role}"]
         return principals
 
     def permits(self, request, context, permission):
@@ -56,3 +175,10 @@ class SecurityPolicy:
 def includeme(config):
     config.set_root_factory(Root)
     config.set_security_policy(SecurityPolicy())
+    config.add_request_method(user_session, reify=True)
+    config.add_request_method(csrf_token, reify=True)
+    config.add_request_method(current_user, reify=True)
+    config.add_request_method(pop_flash)
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    # Every unsafe method needs the token (form field csrf_token or X-CSRF-Token header).
+    config.set_default_csrf_options(require_csrf=True)

@@ -18,7 +18,12 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from pybackend import main, models
+from pybackend.services import passwords
 from pybackend.services.seed import load_seed
+
+# Argon2id at full strength costs ~0.2 s a hash; the tests hash hundreds of times. The
+# production parameters are checked in tests/services/test_passwords.py.
+passwords.configure_hasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
 # The environment must not point the tests at a real database.
 os.environ.pop("DATABASE_URL", None)

@@ -17,6 +17,7 @@ def production_settings(**overrides):
         "pybackend.production": "true",
         "pyramid.reload_templates": "false",
         "pybackend.allowed_hosts": "localhost",
+        "pybackend.secure_cookies": "true",
     }
     settings.update(overrides)
     return settings
@@ -53,6 +54,7 @@ def test_refuses_a_short_secret(clean_env, tmp_path):
     [
         ("pyramid.includes", "pyramid_debugtoolbar", "debug toolbar"),
         ("pyramid.reload_templates", "true", "reload_templates"),
+        ("pybackend.secure_cookies", "false", "secure_cookies"),
     ],
 )
 def test_refuses_unsafe_settings(clean_env, tmp_path, setting, value, message):

@@ -6,11 +6,13 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from ..config import database_url
 
 # Import every model so that configure_mappers() and Alembic see them all.
+from .audit import AuditEntry, Revision  # noqa: F401
 from .content_state import ContentState  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference  # noqa: F401
 from .meta import Base  # noqa: F401
 from .search import SearchAlias, SearchDocument  # noqa: F401
+from .user import LoginAttempt, User, UserSession  # noqa: F401
 
 configure_mappers()
 

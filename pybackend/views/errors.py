@@ -3,11 +3,12 @@
 import logging
 
 from pyramid.exceptions import PredicateMismatch, URLDecodeError
-from pyramid.httpexceptions import HTTPException
+from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
-from pyramid.view import exception_view_config, notfound_view_config
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
 
 from ..i18n import _
@@ -63,6 +64,16 @@ def not_found(exc, request):
     return error_response(request, 404, getattr(exc, "detail", None))
 
 
+@forbidden_view_config()
+def forbidden(exc, request):
+    """Anonymous: 303 to the login page, coming back here after; logged in: 403."""
+    if request.identity is None:
+        path = request.path_qs if request.method == "GET" else request.path
+        location = request.route_path("login", _query={"next": path})
+        return HTTPSeeOther(location=location)
+    return error_response(request, 403, getattr(exc, "detail", None))
+
+
 @exception_view_config(PredicateMismatch)
 def method_not_allowed(exc, request):
     """A known address asked with a method it does not take: 405 with ``Allow``."""
@@ -85,7 +96,7 @@ def allowed_methods(request):
         view_methods = related["request_methods"]
         if view_methods is None:
             return set()
-        methods.update(view_methods)
+        methods.update((view_methods,) if isinstance(view_methods, str) else view_methods)
     return methods
 
 
@@ -110,6 +121,22 @@ def database_unavailable(exc, request):
     """The database is down, restarting or locked: ask the client to come back soon."""
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
     return error_response(request, 503, headers={"Retry-After": "5"})
+
+
+@exception_view_config(StaleDataError)
+@exception_view_config(IntegrityError)
+def write_conflict(exc, request):
+    """Two saves raced (a version moved, or a slug was taken at the same instant): 409.
+
+    pyramid_retry re-runs retryable errors first; a rerun finds the new version through
+    the form's version check. This answers whatever is still left, never with a 500.
+    """
+    log.info("write conflict (request %s): %s", request.request_id, type(exc).__name__)
+    return error_response(
+        request,
+        409,
+        _("Data ini baru saja diubah oleh orang lain; muat ulang halaman dan coba lagi."),
+    )
 
 
 @exception_view_config(DBAPIError)

@@ -1,0 +1,355 @@
+"""WTForms classes, one per edited thing, with validators that match the columns (IN-1, IN-2)."""
+
+import re
+import unicodedata
+
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from .i18n import _
+from .models.item import (
+    BODY_MAX,
+    NOTE_MAX,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    TOPIC_KINDS,
+    URL_MAX,
+)
+from .models.user import ROLES, USERNAME_PATTERN
+from .services.content import RELATION_KINDS
+from .services.passwords import MAX_LENGTH as PASSWORD_MAX
+from .services.passwords import policy_errors
+
+# C0 controls and DEL, except tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Bidirectional overrides and isolates: they make text read differently than it is.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def nfc(value):
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def strip_nfc(value):
+    return nfc(value).strip() if isinstance(value, str) else value
+
+
+class NoControlCharacters:
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and _CONTROL.search(field.data):
+            raise ValidationError(_("Teks tidak boleh berisi karakter kontrol."))
+
+
+class NoBidiOverrides:
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and _BIDI.search(field.data):
+            raise ValidationError(_("Teks tidak boleh berisi karakter pengubah arah tulisan."))
+
+
+class BaseForm(Form):
+    """Text normalised to NFC and checked for control characters on every field."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if unbound_field.field_class in (FieldList, FormField):
+                return unbound_field.bind(form=form, **options)
+            filters = unbound_field.kwargs.get("filters", [])
+            if unbound_field.field_class is not PasswordField:
+                filters = [nfc, *filters]
+            validators = list(unbound_field.kwargs.get("validators", []))
+            validators.append(NoControlCharacters())
+            return unbound_field.bind(form=form, filters=filters, validators=validators, **options)
+
+    def __init__(self, formdata=None, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.duplicated = set()
+        if formdata is not None:
+            for name in self._fields:
+                if len(formdata.getall(name)) > 1:
+                    self.duplicated.add(name)
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for name in self.duplicated:
+            self._fields[name].errors = [
+                *self._fields[name].errors,
+                _("Kolom ini dikirim lebih dari sekali."),
+            ]
+            ok = False
+        return ok
+
+
+class LoginForm(BaseForm):
+    username = StringField(
+        _("Nama pengguna"),
+        filters=[strip_nfc],
+        validators=[DataRequired(), Length(max=50)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _("Kata sandi"),
+        validators=[InputRequired(), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class UsernameField(StringField):
+    def __init__(self, label=None, **kwargs):
+        # Added to, not defaulted: BaseForm.Meta.bind_field always passes both lists.
+        kwargs["filters"] = [
+            *kwargs.get("filters", ()),
+            strip_nfc,
+            lambda v: v.lower() if isinstance(v, str) else v,
+        ]
+        kwargs["validators"] = [
+            DataRequired(),
+            Length(min=2, max=50),
+            *kwargs.get("validators", ()),
+        ]
+        super().__init__(label, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data and not re.match(USERNAME_PATTERN, self.data):
+            raise ValidationError(
+                _("2–50 huruf kecil, angka, titik, garis bawah atau tanda hubung.")
+            )
+
+
+class NewPasswordMixin:
+    def validate_password(self, field):
+        username = getattr(self, "username", None)
+        errors = policy_errors(field.data or "", username.data if username else "")
+        if errors:
+            raise ValidationError(errors[0])
+
+    def validate_password_confirm(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_("Kedua kata sandi tidak sama."))
+
+
+ROLE_CHOICES = [(role, role) for role in ROLES]
+
+
+class UserAddForm(NewPasswordMixin, BaseForm):
+    username = UsernameField(_("Nama pengguna"))
+    role = SelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    password = PasswordField(
+        _("Kata sandi"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
+    )
+    password_confirm = PasswordField(
+        _("Ulangi kata sandi"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class UserEditForm(BaseForm):
+    role = SelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired()])
+
+
+class PasswordChangeForm(NewPasswordMixin, BaseForm):
+    current_password = PasswordField(
+        _("Kata sandi sekarang"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        _("Kata sandi baru"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password_confirm = PasswordField(
+        _("Ulangi kata sandi baru"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Topics and examples
+# ---------------------------------------------------------------------------
+
+
+def _http_url(form, field):
+    if field.data and not re.match(r"^https?://[^\s/$.?#][^\s]*$", field.data, re.IGNORECASE):
+        raise ValidationError(_("Alamat harus dimulai dengan http:// atau https://."))
+
+
+class LinkRowForm(Form):
+    """One outgoing link: the target, (for topics) the relation, and a note per language."""
+
+    class Meta:
+        csrf = False
+
+    target = SelectField(_("Topik"), choices=[], validate_choice=False)
+    kind = SelectField(_("Hubungan"), choices=[], validate_choice=False)
+    note_id = StringField(
+        _("Catatan (Indonesia)"),
+        filters=[strip_nfc],
+        validators=[Length(max=NOTE_MAX), NoControlCharacters()],
+    )
+    note_en = StringField(
+        _("Catatan (Inggris)"),
+        filters=[strip_nfc],
+        validators=[Length(max=NOTE_MAX), NoControlCharacters()],
+    )
+
+
+class ItemForm(BaseForm):
+    """The edit form of a topic or an example: both languages, links, and the version loaded.
+
+    The Indonesian fields are ``title``, ``summary`` and ``body``; the English ones carry
+    an ``en_`` prefix. No field for an id: that comes from the URL.
+    """
+
+    slug = StringField(
+        _("Slug"),
+        filters=[strip_nfc],
+        validators=[
+            DataRequired(),
+            Length(max=SLUG_MAX),
+            Regexp(
+                SLUG_PATTERN,
+                message=_("Huruf kecil, angka dan tanda hubung, mis. flask-sqlalchemy."),
+            ),
+            NoBidiOverrides(),
+        ],
+    )
+    website = StringField(
+        _("Situs web"), filters=[strip_nfc], validators=[Optional(), Length(max=URL_MAX), _http_url]
+    )
+    title = StringField(
+        _("Judul"),
+        filters=[strip_nfc],
+        validators=[DataRequired(), Length(max=TITLE_MAX), NoBidiOverrides()],
+    )
+    summary = TextAreaField(
+        _("Ringkasan"), filters=[strip_nfc], validators=[Length(max=SUMMARY_MAX)]
+    )
+    body = TextAreaField(_("Isi (Markdown)"), validators=[Length(max=BODY_MAX)])
+    en_title = StringField(
+        _("Judul (Inggris)"),
+        filters=[strip_nfc],
+        validators=[Length(max=TITLE_MAX), NoBidiOverrides()],
+    )
+    en_summary = TextAreaField(
+        _("Ringkasan (Inggris)"), filters=[strip_nfc], validators=[Length(max=SUMMARY_MAX)]
+    )
+    en_body = TextAreaField(_("Isi (Inggris, Markdown)"), validators=[Length(max=BODY_MAX)])
+    translation_current = BooleanField(
+        _("Terjemahan bahasa Inggris sudah sesuai dengan teks bahasa Indonesia")
+    )
+    comment = StringField(
+        _("Ringkasan perubahan"), filters=[strip_nfc], validators=[Length(max=200)]
+    )
+    version = HiddenField()
+    links = FieldList(FormField(LinkRowForm), min_entries=0)
+
+    def __init__(
+        self, formdata=None, dbsession=None, item=None, item_type="topic", link_choices=(), **kwargs
+    ):
+        super().__init__(formdata, **kwargs)
+        self.dbsession = dbsession
+        self.item = item
+        self.item_type = item_type
+        for row in self.links:
+            row.form.target.choices = [("", "—")] + list(link_choices)
+            row.form.kind.choices = (
+                [(k, k) for k in RELATION_KINDS] if item_type == "topic" else [("uses", "uses")]
+            )
+
+    def validate_slug(self, field):
+        from .services.editing import slug_available
+
+        if field.errors:
+            return  # malformed: no need (and no safe way) to ask the database
+        if (
+            self.dbsession is not None
+            and field.data
+            and not slug_available(self.dbsession, self.item_type, field.data, self.item)
+        ):
+            raise ValidationError(
+                _("Slug ini sudah dipakai (atau pernah dipakai) oleh halaman lain.")
+            )
+
+    def validate_en_title(self, field):
+        if not field.data and (self.en_summary.data or self.en_body.data):
+            raise ValidationError(_("Terjemahan bahasa Inggris perlu judul."))
+
+    def validate_links(self, field):
+        valid = (
+            {str(value) for value, _label in self.links[0].form.target.choices}
+            if len(self.links)
+            else set()
+        )
+        kinds = {"uses"} if self.item_type == "example" else set(RELATION_KINDS)
+        for row in self.links:
+            target, kind = row.form.target.data, row.form.kind.data
+            if not target:
+                continue
+            if target not in valid or not target.isdigit():
+                raise ValidationError(_("Tautan ke halaman yang tidak dikenal."))
+            if kind not in kinds:
+                raise ValidationError(_("Jenis hubungan tidak dikenal."))
+            if self.item is not None and int(target) == self.item.id:
+                raise ValidationError(_("Halaman tidak dapat menautkan dirinya sendiri."))
+
+    def link_rows(self):
+        return [
+            {
+                "target_id": int(row.form.target.data),
+                "kind": row.form.kind.data,
+                "note_id": row.form.note_id.data or "",
+                "note_en": row.form.note_en.data or "",
+            }
+            for row in self.links
+            if row.form.target.data
+        ]
+
+
+class TopicForm(ItemForm):
+    kind = SelectField(
+        _("Jenis"), choices=[(k, k) for k in TOPIC_KINDS], validators=[InputRequired()]
+    )
+    package = StringField(
+        _("Paket PyPI"),
+        filters=[strip_nfc],
+        validators=[
+            Optional(),
+            Length(max=100),
+            Regexp(
+                r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+                message=_("Nama paket PyPI yang valid, mis. SQLAlchemy."),
+            ),
+        ],
+    )
+
+
+class ExampleForm(ItemForm):
+    pass
+
+
+class DeleteForm(BaseForm):
+    version = HiddenField(validators=[InputRequired()])
+    comment = StringField(_("Alasan"), filters=[strip_nfc], validators=[Length(max=200)])

@@ -1,0 +1,68 @@
+"""Password hashing (Argon2id) and the password policy (AUTH-1, AUTH-2)."""
+
+import functools
+import unicodedata
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ..i18n import _
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+_hasher = None
+_DUMMY_HASH = None
+
+
+def configure_hasher(**parameters):
+    """Argon2id with argon2-cffi's recommended parameters, unless told otherwise (tests)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(**parameters)
+    # Verified when the username is unknown, so that both failures cost the same (AUTH-3).
+    _DUMMY_HASH = _hasher.hash("not the password of anyone at all")
+
+
+configure_hasher()
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash, password):
+    """(matches, needs_rehash). Never raises for a wrong password or a broken hash."""
+    try:
+        _hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False, False
+    if not password_hash:
+        return False, False
+    return True, _hasher.check_needs_rehash(password_hash)
+
+
+def burn_time(password):
+    """Spend what a verification costs, for a username that does not exist."""
+    verify_password(_DUMMY_HASH, password + "\x00never")
+
+
+@functools.cache
+def common_passwords():
+    text = resources.files("pybackend").joinpath("data/common-passwords.txt").read_text("utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def policy_errors(password, username=""):
+    """Why ``password`` is not acceptable, as a list of messages (empty when it is)."""
+    length = len(unicodedata.normalize("NFC", password))
+    errors = []
+    if length < MIN_LENGTH:
+        errors.append(_("Kata sandi minimal ${n} karakter.", mapping={"n": MIN_LENGTH}))
+    if length > MAX_LENGTH:
+        errors.append(_("Kata sandi maksimal ${n} karakter.", mapping={"n": MAX_LENGTH}))
+    if password.lower() in common_passwords():
+        errors.append(_("Kata sandi ini terlalu umum; pilih yang lain."))
+    if username and password.lower() == username.lower():
+        errors.append(_("Kata sandi tidak boleh sama dengan nama pengguna."))
+    return errors
