@@ -1,6 +1,7 @@
 """Languages: Indonesian at the root, English under /en/."""
 
 from pyramid.i18n import TranslationStringFactory
+from pyramid.interfaces import IRoutesMapper
 
 from .models.item import SOURCE_LANGUAGE
 
@@ -44,17 +45,26 @@ def includeme(config):
     config.add_request_method(localized_route_url, "lroute_url")
     config.add_request_method(localized_route_path, "lroute_path")
     config.add_request_method(alternates, reify=True)
+    config.add_request_method(language_links, reify=True)
+
+
+def _twin_base(request):
+    """The route name shared by this page's two languages, or None when it has no twin."""
+    route = request.matched_route
+    if route is None or request.exception is not None:
+        return None
+    base = route.name[3:] if route.name.startswith("en.") else route.name
+    mapper = request.registry.getUtility(IRoutesMapper)
+    if mapper.get_route(base) is None or mapper.get_route(f"en.{base}") is None:
+        return None
+    return base
 
 
 def alternates(request):
-    """This page in each language, as (lang, absolute URL); just the homes on error pages."""
-    route = request.matched_route
-    if route is None or request.exception is not None or route.name == "en.home.noslash":
-        return [
-            (lang, request.absolute_url(request.route_path(route_name_for(lang, "home"))))
-            for lang in ("id", "en")
-        ]
-    base = route.name[3:] if route.name.startswith("en.") else route.name
+    """This page in each language, as (lang, absolute URL); empty when it has no twin."""
+    base = _twin_base(request)
+    if base is None:
+        return []
     query = {k: v for k, v in request.GET.items() if k in ("page", "kind", "q")}
     return [
         (
@@ -63,5 +73,13 @@ def alternates(request):
                 request.route_path(route_name_for(lang, base), _query=query, **request.matchdict)
             ),
         )
+        for lang in ("id", "en")
+    ]
+
+
+def language_links(request):
+    """Targets for the language switch: this page's twin, or else each language's home."""
+    return request.alternates or [
+        (lang, request.absolute_url(request.route_path(route_name_for(lang, "home"))))
         for lang in ("id", "en")
     ]

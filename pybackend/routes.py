@@ -1,11 +1,12 @@
 """Every route. Reader pages exist twice: Indonesian at the root, English under /en/."""
 
 from pyramid.authorization import Allow, Everyone
-from pyramid.httpexceptions import HTTPMovedPermanently, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPMovedPermanently, HTTPNotFound
 
 from .i18n import EN_PREFIX
+from .models import Item, User
 from .models.item import SLUG_MAX
-from .security import VIEW
+from .security import MANAGE_USERS, VIEW, Root
 from .services import content
 from .services.cache import cacheable_route
 
@@ -46,6 +47,74 @@ def add_localized_route(config, name, pattern, cacheable=False, **kw):
             cacheable_route(route_name)
 
 
+ADMIN_TYPE = "{item_type:topics|examples}"
+ID = "{id:[0-9]{1,18}(?!\\n)}"
+
+
+def add_admin_routes(config):
+    """The editors' area. Items are addressed by id, so renaming a slug moves nothing."""
+    config.add_route("admin.home", "/admin/")
+    config.add_route("admin.home.noslash", "/admin")
+    config.add_route("admin.items", f"/admin/{ADMIN_TYPE}")
+    config.add_route("admin.item.new", f"/admin/{ADMIN_TYPE}/new")
+    for name, suffix in (
+        ("admin.item.edit", ""),
+        ("admin.item.delete", "/delete"),
+        ("admin.item.history", "/history"),
+        ("admin.item.diff", "/diff"),
+        ("admin.item.revert", "/revisions/{number:[0-9]{1,9}}/restore"),
+        ("admin.item.revision", "/revisions/{number:[0-9]{1,9}(?!\\n)}"),
+    ):
+        config.add_route(name, f"/admin/{ADMIN_TYPE}/{ID}{suffix}", factory=admin_item_factory)
+    config.add_route("admin.trash", "/admin/trash")
+    config.add_route(
+        "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
+    )
+    config.add_route("admin.preview", "/admin/preview")
+    config.add_route("admin.users", "/admin/users")
+    config.add_route("admin.user.new", "/admin/users/new")
+    config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)
+    config.add_route("admin.audit", "/admin/audit")
+    config.add_route("admin.password", "/admin/password")
+
+
+class AdminResource:
+    """A row loaded for the editors' area; permissions come from the root ACL."""
+
+    __acl__ = Root.__acl__
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def _id(request):
+    if request.identity is None:
+        # Anonymous: off to the login page (the forbidden view), whether or not it exists.
+        raise HTTPForbidden()
+    value = int(request.matchdict["id"])
+    if value > 2**62:
+        raise HTTPNotFound()
+    return value
+
+
+def admin_item_factory(request):
+    item = request.dbsession.get(Item, _id(request))
+    item_type = request.matchdict.get("item_type")
+    if item is None or (item_type and item.type != item_type[:-1]):
+        raise HTTPNotFound()
+    return AdminResource(item)
+
+
+def admin_user_factory(request):
+    user_id = _id(request)
+    if not request.has_permission(MANAGE_USERS, Root(request)):
+        raise HTTPForbidden()  # before the lookup: editors cannot probe which ids exist
+    user = request.dbsession.get(User, user_id)
+    if user is None:
+        raise HTTPNotFound()
+    return AdminResource(user)
+
+
 def includeme(config):
     config.add_static_view("static", "pybackend:static", cache_max_age=3600)
     config.add_route("healthz", "/healthz")
@@ -67,6 +136,10 @@ def includeme(config):
     add_localized_route(
         config, "example", f"/examples/{SLUG}", factory=item_factory("example"), cacheable=True
     )
+
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    add_admin_routes(config)
 
     # The read-only JSON API (views/api.py); the language comes from ?lang=.
     for name, pattern in (

@@ -150,14 +150,14 @@ def resolve_targets(dbsession, targets, public_only=True):
     return found
 
 
-def render_body(request, body):
-    """Body Markdown as safe HTML, internal links pointing at today's pages in this language."""
+def render_body(request, body, lang=None):
+    """Body Markdown as safe HTML, internal links pointing at today's pages in ``lang``."""
     targets = markdown.internal_targets(body)
     items = resolve_targets(request.dbsession, targets)
     resolved = tuple(
         (
             target,
-            request.lroute_path(items[target].type, slug=items[target].slug)
+            request.lroute_path(items[target].type, lang=lang, slug=items[target].slug)
             if target in items
             else None,
         )

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from ..models import Example, Item, ItemText, Link, SlugHistory, Topic
 from ..models.item import SOURCE_LANGUAGE
 from .content import update_references
+from .editing import ensure_initial_revisions
 
 
 def read_seed():
@@ -78,4 +79,6 @@ def load_seed(dbsession, data=None):
     for item in items.values():
         update_references(dbsession, item)
     dbsession.flush()
+    # Every item starts its history with the seed as revision 1.
+    ensure_initial_revisions(dbsession)
     return items

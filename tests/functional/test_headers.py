@@ -16,8 +16,12 @@ def every_get_path(app):
         if name.startswith("__static"):
             continue
         kind = "example" if name.endswith("example") else "topic"
-        values = {"slug": EXAMPLE_VALUES["slug"][kind], "item_type": "topics", "id": "1",
-                  "number": "1"}
+        values = {
+            "slug": EXAMPLE_VALUES["slug"][kind],
+            "item_type": "topics",
+            "id": "1",
+            "number": "1",
+        }
         paths.append(route["object"].generate(values))
     return sorted(paths)
 

@@ -16,8 +16,9 @@ class AbsoluteLinks:
         self.lang = lang
         self.dbsession = request.dbsession
 
-    def lroute_path(self, name, **kw):
-        return self.request.absolute_url(self.request.lroute_path(name, lang=self.lang, **kw))
+    def lroute_path(self, name, lang=None, **kw):
+        path = self.request.lroute_path(name, lang=lang or self.lang, **kw)
+        return self.request.absolute_url(path)
 
 
 class ItemSerializer:

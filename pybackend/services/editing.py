@@ -1,0 +1,337 @@
+"""Changing content without ever losing work (DATA-1, DATA-2, DATA-3).
+
+Every change goes through here: it checks the version the editor loaded (optimistic
+locking), applies the change, and appends an immutable revision with the full text of
+both languages and the links, all in the caller's transaction.
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+
+from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
+from ..models.item import LANGUAGES, SOURCE_LANGUAGE
+from . import audit, clock
+from .content import update_references
+
+TEXT_FIELDS = ("title", "summary", "body")
+ITEM_FIELDS = ("slug", "kind", "website", "package")
+MODELS = {"topic": Topic, "example": Example}
+
+
+class Conflict(Exception):
+    """Someone saved the item since the editor loaded it."""
+
+    def __init__(self, item):
+        super().__init__(item.id)
+        self.item = item
+
+
+class SlugTaken(ValueError):
+    pass
+
+
+@dataclass
+class Draft:
+    """What an editor submits: fields, texts per language and outgoing links."""
+
+    fields: dict
+    texts: dict  # lang -> {"title", "summary", "body"}
+    links: list = field(default_factory=list)  # [{"target_id", "kind", "note_id", "note_en"}]
+    translation_current: bool = False  # the English text was checked against the source
+
+
+def snapshot(item):
+    """The whole state of an item, as stored in a revision (JSON-safe)."""
+    links = item_links(item)
+    return {
+        "type": item.type,
+        "status": item.status,
+        "deleted": item.deleted_at is not None,
+        **{name: getattr(item, name) for name in ITEM_FIELDS},
+        "texts": {
+            lang: {name: getattr(text, name) for name in TEXT_FIELDS}
+            | {"source_version": text.source_version, "version": text.version}
+            for lang, text in item.texts.items()
+        },
+        "links": [
+            {
+                "target_id": link.target_id,
+                "target_slug": link.target.slug,
+                "kind": link.kind,
+                "note_id": link.note_id,
+                "note_en": link.note_en,
+            }
+            for link in links
+        ],
+    }
+
+
+def item_links(item):
+    session = _session(item)
+    return list(
+        session.scalars(
+            select(Link).where(Link.source_id == item.id).order_by(Link.position, Link.id)
+        )
+    )
+
+
+def _session(item):
+    from sqlalchemy.orm import object_session
+
+    return object_session(item)
+
+
+def next_revision_number(dbsession, item):
+    return (
+        dbsession.scalar(select(func.max(Revision.number)).where(Revision.item_id == item.id)) or 0
+    ) + 1
+
+
+def record_revision(dbsession, item, action, user, comment=""):
+    dbsession.flush()
+    revision = Revision(
+        item_id=item.id,
+        number=next_revision_number(dbsession, item),
+        action=action,
+        user_id=user.id if user is not None else None,
+        comment=(comment or "")[:200],
+        item_version=item.version,
+        data=snapshot(item),
+        created_at=clock.now(),
+    )
+    dbsession.add(revision)
+    dbsession.flush()
+    return revision
+
+
+def check_version(item, expected_version):
+    """The editor's form must carry the version it loaded; anything else is a conflict."""
+    if not str(expected_version or "").isdigit() or int(expected_version) != item.version:
+        raise Conflict(item)
+
+
+def slug_available(dbsession, item_type, slug, item=None):
+    """Free for this item: no other item has it now, or ever had it (old URLs keep working)."""
+    other = dbsession.scalars(
+        select(Item.id).where(Item.type == item_type, Item.slug == slug)
+    ).first()
+    if other is not None and (item is None or other != item.id):
+        return False
+    history = dbsession.scalars(
+        select(SlugHistory.item_id).where(SlugHistory.type == item_type, SlugHistory.slug == slug)
+    ).first()
+    return history is None or (item is not None and history == item.id)
+
+
+def _apply(dbsession, item, draft):
+    old_slug = item.slug
+    for name in ITEM_FIELDS:
+        if name in draft.fields:
+            setattr(item, name, draft.fields[name])
+    if item.type != "topic":
+        item.kind = None
+    if old_slug and item.slug != old_slug:
+        if not slug_available(dbsession, item.type, item.slug, item):
+            raise SlugTaken(item.slug)
+        # The new slug may be one this item had before: it is current again.
+        dbsession.execute(
+            delete(SlugHistory).where(SlugHistory.item_id == item.id, SlugHistory.slug == item.slug)
+        )
+        item.old_slugs.append(SlugHistory(type=item.type, slug=old_slug))
+    source_changed = False
+    for lang in LANGUAGES:
+        values = draft.texts.get(lang)
+        text = item.texts.get(lang)
+        if not values or not any((values.get(n) or "").strip() for n in TEXT_FIELDS):
+            if text is not None and lang != SOURCE_LANGUAGE:
+                del item.texts[lang]
+            continue
+        if text is None:
+            text = item.texts[lang] = ItemText(lang=lang, title="", summary="", body="")
+        changed = any(getattr(text, n) != values.get(n, "") for n in TEXT_FIELDS)
+        for name in TEXT_FIELDS:
+            setattr(text, name, values.get(name, ""))
+        if lang == SOURCE_LANGUAGE:
+            source_changed = changed
+        elif changed:
+            text.source_version = None  # set below, once the source's version is known
+    # Touch the item row on every save, so that its version moves even when only texts
+    # or links change: that version is what the edit forms carry.
+    item.updated_at = clock.now()
+    dbsession.flush()
+    source = item.texts.get(SOURCE_LANGUAGE)
+    english = item.texts.get("en")
+    if (
+        english is not None
+        and source is not None
+        and (english.source_version is None or draft.translation_current)
+    ):
+        english.source_version = source.version
+    if draft.links is not None:
+        _set_links(dbsession, item, draft.links)
+    update_references(dbsession, item)
+    dbsession.flush()
+    return source_changed
+
+
+def _set_links(dbsession, item, rows):
+    dbsession.execute(delete(Link).where(Link.source_id == item.id))
+    seen = set()
+    for position, row in enumerate(rows):
+        key = (int(row["target_id"]), row["kind"])
+        if key in seen or key[0] == item.id:
+            continue
+        seen.add(key)
+        dbsession.add(
+            Link(
+                source_id=item.id,
+                target_id=key[0],
+                kind=row["kind"],
+                note_id=row.get("note_id", ""),
+                note_en=row.get("note_en", ""),
+                position=position,
+            )
+        )
+    dbsession.flush()
+
+
+def create_item(dbsession, item_type, draft, user, comment="", publish=False):
+    slug = draft.fields["slug"]
+    if not slug_available(dbsession, item_type, slug):
+        raise SlugTaken(slug)
+    item = MODELS[item_type](
+        slug=slug, status="published" if publish else "draft", website="", package=""
+    )
+    dbsession.add(item)
+    _apply(dbsession, item, draft)
+    revision = record_revision(dbsession, item, "create", user, comment)
+    audit.record(
+        dbsession,
+        "content.create",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        version=item.version,
+        status=item.status,
+        revision=revision.number,
+    )
+    return item
+
+
+def update_item(dbsession, item, expected_version, draft, user, comment="", publish=None):
+    """Apply ``draft`` over the version the editor loaded; Conflict if it moved on."""
+    check_version(item, expected_version)
+    before = item.version
+    _apply(dbsession, item, draft)
+    action = "update"
+    if publish is not None:
+        status = "published" if publish else "draft"
+        if status != item.status:
+            action = "publish" if publish else "unpublish"
+            item.status = status
+            dbsession.flush()
+    revision = record_revision(dbsession, item, action, user, comment)
+    audit.record(
+        dbsession,
+        f"content.{action}",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        from_version=before,
+        version=item.version,
+        revision=revision.number,
+    )
+    return revision
+
+
+def delete_item(dbsession, item, expected_version, user, comment=""):
+    """Soft delete: into the trash, with its texts, links and history intact."""
+    check_version(item, expected_version)
+    item.deleted_at = clock.now()
+    item.updated_at = clock.now()
+    revision = record_revision(dbsession, item, "delete", user, comment)
+    audit.record(
+        dbsession,
+        "content.delete",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        version=item.version,
+        revision=revision.number,
+    )
+    return revision
+
+
+def restore_item(dbsession, item, user, comment=""):
+    """Out of the trash, exactly as it was (links were never removed)."""
+    item.deleted_at = None
+    item.updated_at = clock.now()
+    revision = record_revision(dbsession, item, "restore", user, comment)
+    audit.record(
+        dbsession,
+        "content.restore",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        version=item.version,
+        revision=revision.number,
+    )
+    return revision
+
+
+def revert_to(dbsession, item, revision, expected_version, user, comment=""):
+    """Make an old revision current again, as a new revision (history is never rewritten)."""
+    check_version(item, expected_version)
+    data = revision.data
+    existing = {
+        row[0]
+        for row in dbsession.execute(
+            select(Item.id).where(Item.id.in_([link["target_id"] for link in data["links"]]))
+        )
+    }
+    draft = Draft(
+        fields={name: data.get(name) for name in ITEM_FIELDS if name in data},
+        texts={
+            lang: {n: values.get(n, "") for n in TEXT_FIELDS}
+            for lang, values in data["texts"].items()
+        },
+        links=[link for link in data["links"] if link["target_id"] in existing],
+    )
+    if draft.fields.get("slug") != item.slug and not slug_available(
+        dbsession, item.type, draft.fields["slug"], item
+    ):
+        draft.fields["slug"] = item.slug
+    _apply(dbsession, item, draft)
+    english = item.texts.get("en")
+    old_english = data["texts"].get("en")
+    if english is not None and old_english and old_english.get("source_version") is not None:
+        # Stale then, stale now: the old translation matched the old source only.
+        source_was = data["texts"].get(SOURCE_LANGUAGE, {}).get("version")
+        if source_was is not None and old_english["source_version"] < source_was:
+            english.source_version = 0
+    new = record_revision(dbsession, item, "revert", user, comment or f"#{revision.number}")
+    audit.record(
+        dbsession,
+        "content.revert",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        to_revision=revision.number,
+        version=item.version,
+        revision=new.number,
+    )
+    return new
+
+
+def purge_item(dbsession, item):
+    """Gone for good, with its history: only from the command line."""
+    dbsession.delete(item)
+    dbsession.flush()
+
+
+def ensure_initial_revisions(dbsession):
+    """Give every item without history a first revision (e.g. the seed content)."""
+    have = select(Revision.item_id)
+    for item in dbsession.scalars(select(Item).where(Item.id.not_in(have))):
+        record_revision(dbsession, item, "create", None, "")

@@ -1,0 +1,373 @@
+"""Topics and examples in the editors' area: list, create, edit (with merge on conflict),
+preview, delete to the trash."""
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ... import security
+from ...forms import DeleteForm, ExampleForm, TopicForm
+from ...i18n import _
+from ...models import Item, ItemText, Link, Revision
+from ...services import content, editing
+from ...services.diff import word_diff
+from .. import Paginator
+from . import admin_view_config
+
+FORMS = {"topic": TopicForm, "example": ExampleForm}
+EMPTY_LINK_ROWS = 3
+MERGE_FIELDS = (
+    "slug",
+    "kind",
+    "website",
+    "package",
+    "title",
+    "summary",
+    "body",
+    "en_title",
+    "en_summary",
+    "en_body",
+)
+ITEMS_PER_PAGE = 50
+
+
+def item_type_of(request):
+    return request.matchdict["item_type"][:-1]  # topics -> topic
+
+
+def link_choices(dbsession, exclude_id=None):
+    """Topics a link can point at, as (id, title) in Indonesian."""
+    rows = dbsession.execute(
+        select(Item.id, Item.slug, ItemText.title)
+        .join(ItemText, (ItemText.item_id == Item.id) & (ItemText.lang == "id"))
+        .where(Item.type == "topic", Item.deleted_at.is_(None))
+        .order_by(ItemText.title)
+    )
+    return [(str(i), f"{title} ({slug})") for i, slug, title in rows if i != exclude_id]
+
+
+def form_data(item):
+    """The form's initial values from an item (or a revision snapshot of it)."""
+    snap = editing.snapshot(item) if isinstance(item, Item) else item
+    texts = snap["texts"]
+    data = {name: snap.get(name) or "" for name in editing.ITEM_FIELDS}
+    for lang, prefix in (("id", ""), ("en", "en_")):
+        for name in editing.TEXT_FIELDS:
+            data[prefix + name] = texts.get(lang, {}).get(name, "")
+    data["links"] = [
+        {
+            "target": str(link["target_id"]),
+            "kind": link["kind"],
+            "note_id": link["note_id"],
+            "note_en": link["note_en"],
+        }
+        for link in snap["links"]
+    ]
+    return data
+
+
+def build_form(request, item_type, item=None, formdata=None, data=None):
+    form_class = FORMS[item_type]
+    data = dict(data or {})
+    links = data.pop("links", [])
+    rows = len(links) + EMPTY_LINK_ROWS
+    if formdata is not None:
+        rows = max(rows, _posted_rows(formdata))
+    form = form_class(
+        formdata,
+        dbsession=request.dbsession,
+        item=item,
+        item_type=item_type,
+        link_choices=link_choices(request.dbsession, item.id if item else None),
+        data={**data, "links": links + [{}] * (rows - len(links))},
+    )
+    if item is not None and formdata is None:
+        form.version.data = str(item.version)
+    return form
+
+
+def _posted_rows(formdata):
+    indexes = {
+        key.split("-")[1]
+        for key in formdata
+        if key.startswith("links-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+    }
+    return min(len(indexes), 50)
+
+
+def draft_from(form):
+    return editing.Draft(
+        fields={
+            name: getattr(form, name).data or ""
+            for name in editing.ITEM_FIELDS
+            if hasattr(form, name)
+        },
+        texts={
+            "id": {n: getattr(form, n).data or "" for n in editing.TEXT_FIELDS},
+            "en": {n: getattr(form, "en_" + n).data or "" for n in editing.TEXT_FIELDS},
+        },
+        links=form.link_rows(),
+        translation_current=bool(form.translation_current.data),
+    )
+
+
+def _impact(dbsession, item):
+    """What deleting ``item`` would touch: links to it and bodies that mention it."""
+    used_by = dbsession.scalar(
+        select(func.count()).select_from(Link).where(Link.target_id == item.id)
+    )
+    linked_from = len(content.backlinks(dbsession, item))
+    return {"links_in": used_by, "backlinks": linked_from}
+
+
+@admin_view_config(route_name="admin.items", renderer="pybackend:templates/admin/items/list.jinja2")
+def item_list(request):
+    item_type = item_type_of(request)
+    status = request.GET.get("status", "")
+    if status not in ("", "draft", "published"):
+        raise HTTPBadRequest(_("Status tidak dikenal."))
+    query = (request.GET.get("q") or "").strip()[:200]
+    title = (
+        select(ItemText.title)
+        .where(ItemText.item_id == Item.id, ItemText.lang == "id")
+        .scalar_subquery()
+    )
+    stmt = select(Item).where(Item.type == item_type, Item.deleted_at.is_(None))
+    if status:
+        stmt = stmt.where(Item.status == status)
+    if query:
+        stmt = stmt.where(
+            Item.id.in_(
+                select(ItemText.item_id).where(ItemText.title.icontains(query, autoescape=True))
+            )
+            | Item.slug.icontains(query, autoescape=True)
+        )
+    total = request.dbsession.scalar(select(func.count()).select_from(stmt.subquery()))
+    pager = Paginator(request, total, ITEMS_PER_PAGE)
+    items = list(
+        request.dbsession.scalars(
+            stmt.order_by(title)
+            .offset(pager.offset)
+            .limit(pager.per_page)
+            .options(selectinload(Item.texts))
+        )
+    )
+    return {
+        "admin_section": request.matchdict["item_type"],
+        "items": items,
+        "pager": pager,
+        "item_type": item_type,
+        "status": status,
+        "query": query,
+    }
+
+
+@admin_view_config(
+    route_name="admin.item.new",
+    renderer="pybackend:templates/admin/items/edit.jinja2",
+    request_method=("GET", "HEAD", "POST"),
+)
+def item_new(request):
+    item_type = item_type_of(request)
+    posted = request.method == "POST"
+    form = build_form(request, item_type, formdata=request.POST if posted else None)
+    result = {
+        "admin_section": request.matchdict["item_type"],
+        "form": form,
+        "item": None,
+        "item_type": item_type,
+        "preview": None,
+        "conflict": None,
+    }
+    if not posted:
+        return result
+    action = request.POST.get("action", "draft")
+    if not form.validate() or action not in ("draft", "publish", "preview"):
+        request.response.status_int = 400
+        return result
+    if action == "preview":
+        result["preview"] = _preview(request, form)
+        return result
+    item = editing.create_item(
+        request.dbsession,
+        item_type,
+        draft_from(form),
+        request.identity,
+        comment=form.comment.data,
+        publish=action == "publish",
+    )
+    security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
+    return HTTPSeeOther(
+        location=request.route_path(
+            "admin.item.edit", item_type=request.matchdict["item_type"], id=item.id
+        )
+    )
+
+
+def _preview(request, form):
+    return {
+        "id": content.render_body(request, form.body.data or ""),
+        "en": content.render_body(request, form.en_body.data or "", lang="en"),
+    }
+
+
+@admin_view_config(
+    route_name="admin.item.edit",
+    renderer="pybackend:templates/admin/items/edit.jinja2",
+    request_method=("GET", "HEAD", "POST"),
+)
+def item_edit(request):
+    item = request.context.obj
+    if item.deleted_at is not None:
+        security.flash(
+            request, _("Halaman ini ada di tempat sampah; pulihkan dulu untuk menyunting.")
+        )
+        return HTTPSeeOther(location=request.route_path("admin.trash"))
+    posted = request.method == "POST"
+    form = build_form(
+        request,
+        item.type,
+        item=item,
+        formdata=request.POST if posted else None,
+        data=None if posted else form_data(item),
+    )
+    result = {
+        "admin_section": item.type + "s",
+        "form": form,
+        "item": item,
+        "item_type": item.type,
+        "preview": None,
+        "conflict": None,
+    }
+    if not posted:
+        return result
+    action = request.POST.get("action", "save")
+    if not form.validate() or action not in ("save", "draft", "publish", "preview"):
+        request.response.status_int = 400
+        return result
+    if action == "preview":
+        result["preview"] = _preview(request, form)
+        return result
+    loaded = form.version.data
+    if not (loaded or "").isdigit() or int(loaded) != item.version:
+        return _conflict(request, item, form, result)
+    draft = draft_from(form)
+    _apply_merge_choices(request, item, draft)
+    publish = {"save": None, "draft": False, "publish": True}[action]
+    editing.update_item(
+        request.dbsession,
+        item,
+        int(loaded),
+        draft,
+        request.identity,
+        comment=form.comment.data,
+        publish=publish,
+    )
+    security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
+    return HTTPSeeOther(
+        location=request.route_path("admin.item.edit", item_type=item.type + "s", id=item.id)
+    )
+
+
+def _apply_merge_choices(request, item, draft):
+    """On the merge screen an editor may take the saved text of a field instead of theirs."""
+    saved = form_data(item)
+    for name in MERGE_FIELDS:
+        if request.POST.get(f"take-{name}") != "saved":
+            continue
+        if name in editing.ITEM_FIELDS:
+            draft.fields[name] = saved[name]
+        else:
+            lang, field = ("en", name[3:]) if name.startswith("en_") else ("id", name)
+            draft.texts[lang][field] = saved[name]
+
+
+def _conflict(request, item, form, result):
+    """409: someone saved since this form was loaded. Show both, lose nothing (DATA-1).
+
+    With the revision the editor started from, fields only one side changed are merged
+    quietly (theirs or ours); fields both changed are shown side by side with a choice.
+    """
+    mine = {name: getattr(form, name).data or "" for name in MERGE_FIELDS if hasattr(form, name)}
+    saved = form_data(item)
+    base = None
+    loaded = form.version.data
+    if (loaded or "").isdigit():
+        revision = request.dbsession.scalars(
+            select(Revision)
+            .where(Revision.item_id == item.id, Revision.item_version == int(loaded))
+            .order_by(Revision.number.desc())
+        ).first()
+        base = form_data(revision.data) if revision is not None else None
+    conflicts = []
+    for name, my_value in mine.items():
+        their_value = saved.get(name) or ""
+        if my_value == their_value:
+            continue
+        if base is not None and base.get(name, "") == my_value:
+            getattr(form, name).data = their_value  # only they changed it: take theirs
+            continue
+        if base is not None and base.get(name, "") == their_value:
+            continue  # only I changed it: keep mine
+        conflicts.append(
+            {
+                "name": name,
+                "label": getattr(form, name).label.text,
+                "saved": their_value,
+                "mine": my_value,
+                "diff": word_diff(their_value, my_value),
+            }
+        )
+    form.version.data = str(item.version)
+    last = request.dbsession.scalars(
+        select(Revision).where(Revision.item_id == item.id).order_by(Revision.number.desc())
+    ).first()
+    request.response.status_int = 409
+    result["conflict"] = {"fields": conflicts, "revision": last}
+    return result
+
+
+@admin_view_config(
+    route_name="admin.item.delete",
+    renderer="pybackend:templates/admin/items/delete.jinja2",
+    request_method=("GET", "HEAD", "POST"),
+)
+def item_delete(request):
+    item = request.context.obj
+    if item.deleted_at is not None:
+        return HTTPSeeOther(location=request.route_path("admin.trash"))
+    posted = request.method == "POST"
+    form = DeleteForm(request.POST if posted else None, data={"version": str(item.version)})
+    result = {
+        "admin_section": item.type + "s",
+        "item": item,
+        "form": form,
+        "impact": _impact(request.dbsession, item),
+    }
+    if not posted:
+        return result
+    if not form.validate():
+        request.response.status_int = 400
+        return result
+    try:
+        editing.delete_item(
+            request.dbsession, item, form.version.data, request.identity, comment=form.comment.data
+        )
+    except editing.Conflict:
+        request.response.status_int = 409
+        result["stale"] = True
+        form.version.data = str(item.version)
+        return result
+    security.flash(request, _("Dipindahkan ke tempat sampah. Anda dapat memulihkannya kapan saja."))
+    return HTTPSeeOther(location=request.route_path("admin.items", item_type=item.type + "s"))
+
+
+@admin_view_config(route_name="admin.preview", renderer="json", request_method="POST")
+def preview(request):
+    """The body rendered through the reader pipeline, for the live preview script."""
+    body = request.POST.get("body", "")
+    lang = request.POST.get("lang", "id")
+    if len(body) > 100_000 or lang not in ("id", "en"):
+        raise HTTPBadRequest(_("Teks terlalu panjang."))
+    request.response.cache_control = "no-store"
+    return {"html": content.render_body(request, body, lang=lang)}

@@ -1,0 +1,65 @@
+"""The trash: deleted items, restorable with their links (DATA-3). Purging is done only
+from the command line (``pybackend-content INI purge``)."""
+
+from pyramid.httpexceptions import HTTPSeeOther
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, selectinload
+
+from ... import security
+from ...i18n import _
+from ...models import Item, Revision
+from ...services import editing
+from .. import Paginator
+from . import admin_view_config
+
+ITEMS_PER_PAGE = 50
+
+
+def trashed(dbsession, offset=0, limit=ITEMS_PER_PAGE):
+    """[(item, revision)]: deleted items, newest first, each with the revision that deleted it."""
+    last_delete = (
+        select(Revision.item_id, func.max(Revision.number).label("number"))
+        .where(Revision.action == "delete")
+        .group_by(Revision.item_id)
+        .subquery()
+    )
+    stmt = (
+        select(Item, Revision)
+        .outerjoin(last_delete, last_delete.c.item_id == Item.id)
+        .outerjoin(
+            Revision,
+            (Revision.item_id == Item.id) & (Revision.number == last_delete.c.number),
+        )
+        .where(Item.deleted_at.is_not(None))
+        .order_by(Item.deleted_at.desc(), Item.id.desc())
+        .offset(offset)
+        .limit(limit)
+        .options(selectinload(Item.texts), defer(Revision.data), selectinload(Revision.user))
+    )
+    return [tuple(row) for row in dbsession.execute(stmt)]
+
+
+@admin_view_config(route_name="admin.trash", renderer="pybackend:templates/admin/trash.jinja2")
+def trash(request):
+    total = request.dbsession.scalar(
+        select(func.count()).select_from(Item).where(Item.deleted_at.is_not(None))
+    )
+    pager = Paginator(request, total, ITEMS_PER_PAGE)
+    return {
+        "admin_section": "trash",
+        "rows": trashed(request.dbsession, pager.offset, pager.per_page),
+        "pager": pager,
+    }
+
+
+@admin_view_config(route_name="admin.trash.restore", request_method=("POST",))
+def restore(request):
+    item = request.context.obj
+    text = item.text("id")
+    title = text.title if text else item.slug
+    if item.deleted_at is None:
+        security.flash(request, _("${title} tidak ada di tempat sampah.", mapping={"title": title}))
+    else:
+        editing.restore_item(request.dbsession, item, request.identity)
+        security.flash(request, _("Dipulihkan: ${title}.", mapping={"title": title}))
+    return HTTPSeeOther(location=request.route_path("admin.trash"))
