@@ -105,6 +105,22 @@ def record_revision(dbsession, item, action, user, comment=""):
     return revision
 
 
+def log_change(dbsession, item, action, user, comment="", **detail):
+    """The two records of every change: a revision of the item and an audit entry."""
+    revision = record_revision(dbsession, item, action, user, comment)
+    audit.record(
+        dbsession,
+        f"content.{action}",
+        user=user,
+        obj=item,
+        slug=item.slug,
+        version=item.version,
+        revision=revision.number,
+        **detail,
+    )
+    return revision
+
+
 def check_version(item, expected_version):
     """The editor's form must carry the version it loaded; anything else is a conflict."""
     if not str(expected_version or "").isdigit() or int(expected_version) != item.version:
@@ -205,17 +221,7 @@ def create_item(dbsession, item_type, draft, user, comment="", publish=False):
     )
     dbsession.add(item)
     _apply(dbsession, item, draft)
-    revision = record_revision(dbsession, item, "create", user, comment)
-    audit.record(
-        dbsession,
-        "content.create",
-        user=user,
-        obj=item,
-        slug=item.slug,
-        version=item.version,
-        status=item.status,
-        revision=revision.number,
-    )
+    log_change(dbsession, item, "create", user, comment, status=item.status)
     return item
 
 
@@ -231,18 +237,7 @@ def update_item(dbsession, item, expected_version, draft, user, comment="", publ
             action = "publish" if publish else "unpublish"
             item.status = status
             dbsession.flush()
-    revision = record_revision(dbsession, item, action, user, comment)
-    audit.record(
-        dbsession,
-        f"content.{action}",
-        user=user,
-        obj=item,
-        slug=item.slug,
-        from_version=before,
-        version=item.version,
-        revision=revision.number,
-    )
-    return revision
+    return log_change(dbsession, item, action, user, comment, from_version=before)
 
 
 def delete_item(dbsession, item, expected_version, user, comment=""):
@@ -250,34 +245,14 @@ def delete_item(dbsession, item, expected_version, user, comment=""):
     check_version(item, expected_version)
     item.deleted_at = clock.now()
     item.updated_at = clock.now()
-    revision = record_revision(dbsession, item, "delete", user, comment)
-    audit.record(
-        dbsession,
-        "content.delete",
-        user=user,
-        obj=item,
-        slug=item.slug,
-        version=item.version,
-        revision=revision.number,
-    )
-    return revision
+    return log_change(dbsession, item, "delete", user, comment)
 
 
 def restore_item(dbsession, item, user, comment=""):
     """Out of the trash, exactly as it was (links were never removed)."""
     item.deleted_at = None
     item.updated_at = clock.now()
-    revision = record_revision(dbsession, item, "restore", user, comment)
-    audit.record(
-        dbsession,
-        "content.restore",
-        user=user,
-        obj=item,
-        slug=item.slug,
-        version=item.version,
-        revision=revision.number,
-    )
-    return revision
+    return log_change(dbsession, item, "restore", user, comment)
 
 
 def revert_to(dbsession, item, revision, expected_version, user, comment=""):
@@ -310,18 +285,14 @@ def revert_to(dbsession, item, revision, expected_version, user, comment=""):
         source_was = data["texts"].get(SOURCE_LANGUAGE, {}).get("version")
         if source_was is not None and old_english["source_version"] < source_was:
             english.source_version = 0
-    new = record_revision(dbsession, item, "revert", user, comment or f"#{revision.number}")
-    audit.record(
+    return log_change(
         dbsession,
-        "content.revert",
-        user=user,
-        obj=item,
-        slug=item.slug,
+        item,
+        "revert",
+        user,
+        comment or f"#{revision.number}",
         to_revision=revision.number,
-        version=item.version,
-        revision=new.number,
     )
-    return new
 
 
 def purge_item(dbsession, item):
