@@ -214,3 +214,46 @@ def test_fifty_rounds_of_simultaneous_saves_never_lose_an_update(live_app, dbeng
         # Every accepted save is in the history, in order, and the last one is current.
         assert saved[1:] == accepted
         assert item.texts["id"].body == accepted[-1]
+
+
+def test_simultaneous_creates_with_one_slug_end_as_one_page_and_one_refusal(live_app, dbengine):
+    """DATA-5: a duplicate-slug race is a form error or a 409, never a 500."""
+    base, _ = live_app
+    url = f"{base}/admin/topics/new"
+    clients = {name: http_login(base, name) for name in ("race-a", "race-b")}
+    try:
+        for round_number in range(5):
+            slug = f"race-slug-{round_number}"
+            tokens = {
+                name: re.search(
+                    r'name="csrf_token" value="([^"]+)"', client.get(url, timeout=10).text
+                ).group(1)
+                for name, client in clients.items()
+            }
+            barrier = threading.Barrier(len(clients))
+            results = {}
+
+            def create(name, slug=slug, tokens=tokens, barrier=barrier, results=results):
+                data = {
+                    "csrf_token": tokens[name],
+                    "slug": slug,
+                    "kind": "library",
+                    "title": f"{name}",
+                    "action": "publish",
+                }
+                barrier.wait(timeout=10)
+                res = clients[name].post(url, data=data, allow_redirects=False, timeout=30)
+                results[name] = res.status_code
+
+            threads = [threading.Thread(target=create, args=(name,)) for name in clients]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            codes = sorted(results.values())
+            assert codes in ([303, 400], [303, 409], [303, 503]), codes
+    finally:
+        with Session(bind=dbengine) as session:
+            for item in session.scalars(select(Item).where(Item.slug.like("race-slug-%"))):
+                session.delete(item)
+            session.commit()
