@@ -54,6 +54,7 @@ update-catalogs: extract-messages
 
 # Benchmarks (never timed tests): wrk against production-like waitress, see bench/README.md.
 bench: $(VENV)/.installed-testing translations
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

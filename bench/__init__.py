@@ -1,0 +1,1 @@
+"""Benchmarks for pybackend: ``python -m bench.run`` (``make bench``); see bench/README.md."""
