@@ -68,6 +68,9 @@ setup(
         "paste.app_factory": [
             "main = pybackend:main",
         ],
+        "paste.server_runner": [
+            "waitress = pybackend.server:serve_paste",
+        ],
         "console_scripts": [
             "initialize_pybackend_db = pybackend.scripts.initialize_db:main",
             "pybackend-generate = pybackend.scripts.generate_data:main",
