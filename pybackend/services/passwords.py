@@ -1,6 +1,7 @@
 """Password hashing (Argon2id) and the password policy (AUTH-1, AUTH-2)."""
 
 import functools
+import threading
 import unicodedata
 from importlib import resources
 
@@ -13,18 +14,32 @@ MIN_LENGTH = 12
 MAX_LENGTH = 128
 
 _hasher = None
-_DUMMY_HASH = None
+_dummy_hash = None
+_dummy_lock = threading.Lock()
 
 
 def configure_hasher(**parameters):
     """Argon2id with argon2-cffi's recommended parameters, unless told otherwise (tests)."""
-    global _hasher, _DUMMY_HASH
-    _hasher = PasswordHasher(**parameters)
-    # Verified when the username is unknown, so that both failures cost the same (AUTH-3).
-    _DUMMY_HASH = _hasher.hash("not the password of anyone at all")
+    global _hasher, _dummy_hash
+    with _dummy_lock:
+        _hasher = PasswordHasher(**parameters)
+        _dummy_hash = None
 
 
 configure_hasher()
+
+
+def _dummy():
+    """A hash to verify when the username is unknown, so both failures cost the same (AUTH-3).
+
+    Made at the first login attempt, not at import: hashing takes the hasher's whole memory
+    cost (64 MiB by default), which a process that only serves readers never needs.
+    """
+    global _dummy_hash
+    with _dummy_lock:
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash("not the password of anyone at all")
+        return _dummy_hash
 
 
 def hash_password(password):
@@ -34,7 +49,7 @@ def hash_password(password):
 def verify_password(password_hash, password):
     """(matches, needs_rehash). Never raises for a wrong password or a broken hash."""
     try:
-        _hasher.verify(password_hash or _DUMMY_HASH, password)
+        _hasher.verify(password_hash or _dummy(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False, False
     if not password_hash:
@@ -44,7 +59,7 @@ def verify_password(password_hash, password):
 
 def burn_time(password):
     """Spend what a verification costs, for a username that does not exist."""
-    verify_password(_DUMMY_HASH, password + "\x00never")
+    verify_password(_dummy(), password + "\x00never")
 
 
 @functools.cache

@@ -8,14 +8,14 @@ def test_production_hasher_is_argon2id_with_recommended_parameters():
     assert default.type is Type.ID
     assert default.time_cost >= 2 and default.memory_cost >= 19 * 1024
     # The module builds exactly that hasher unless told otherwise.
-    saved = passwords._hasher, passwords._DUMMY_HASH
+    saved = passwords._hasher, passwords._dummy_hash
     try:
         passwords.configure_hasher()
         assert passwords._hasher.time_cost == default.time_cost
         assert passwords._hasher.memory_cost == default.memory_cost
         assert passwords.hash_password("x" * 12).startswith("$argon2id$")
     finally:
-        passwords._hasher, passwords._DUMMY_HASH = saved
+        passwords._hasher, passwords._dummy_hash = saved
 
 
 def test_long_passwords_are_not_truncated():
@@ -27,3 +27,17 @@ def test_long_passwords_are_not_truncated():
 def test_broken_hash_never_raises():
     assert passwords.verify_password("not a hash", "x") == (False, False)
     assert passwords.verify_password("", "x") == (False, False)
+
+
+def test_the_dummy_hash_is_made_at_the_first_unknown_user_not_at_import():
+    saved = passwords._hasher, passwords._dummy_hash
+    try:
+        passwords.configure_hasher(time_cost=1, memory_cost=8, parallelism=1)
+        assert passwords._dummy_hash is None  # a reader-only process never pays for it
+        passwords.burn_time("whatever password")
+        dummy = passwords._dummy_hash
+        assert dummy.startswith("$argon2id$") and "m=8," in dummy
+        assert passwords.verify_password(None, "whatever password") == (False, False)
+        assert passwords._dummy_hash == dummy  # made once
+    finally:
+        passwords._hasher, passwords._dummy_hash = saved
