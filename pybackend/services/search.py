@@ -342,6 +342,18 @@ class _Backend:
         self.groups = groups
         self.lang = lang
 
+    def params(self):
+        """The query as the backend's syntax: groups AND-ed, alternatives OR-ed, prefixes."""
+
+        def alternative(words):
+            return f" {self.AND} ".join(self.PREFIX.format(word) for word in words)
+
+        query = f" {self.AND} ".join(
+            "(" + f" {self.OR} ".join(f"({alternative(alt)})" for alt in group) + ")"
+            for group in self.groups
+        )
+        return {"query": query}
+
     def page(self, offset, limit):
         """(rows of id, item_id, text_lang, rank, total; total) for one page, best first."""
         params = {**self.params(), "lang": self.lang}
@@ -367,30 +379,21 @@ class _Backend:
 
 class _PostgresBackend(_Backend):
     _CONFIG = "CAST(CASE d.text_lang WHEN 'en' THEN 'english' ELSE 'indonesian' END AS regconfig)"
-    rank = f"ts_rank({_PG_WEIGHTS}, d.document, to_tsquery({_CONFIG}, :tsquery))"
+    rank = f"ts_rank({_PG_WEIGHTS}, d.document, to_tsquery({_CONFIG}, :query))"
     # One branch per text language, with a constant configuration, so each can use the
     # GIN index.
     matches = (
         "FROM search_documents AS d JOIN items AS i ON i.id = d.item_id "
         "WHERE d.lang = :lang AND i.status = 'published' AND i.deleted_at IS NULL "
-        "AND ((d.text_lang = 'en' AND d.document @@ to_tsquery('english', :tsquery)) "
-        "OR (d.text_lang = 'id' AND d.document @@ to_tsquery('indonesian', :tsquery)))"
+        "AND ((d.text_lang = 'en' AND d.document @@ to_tsquery('english', :query)) "
+        "OR (d.text_lang = 'id' AND d.document @@ to_tsquery('indonesian', :query)))"
     )
 
-    def params(self):
-        """The tsquery: every word a prefix (``word:*``); bound, never spliced into SQL."""
-
-        def alternative(words):
-            return " & ".join(f"{word}:*" for word in words)
-
-        tsquery = " & ".join(
-            "(" + " | ".join(f"({alternative(alt)})" for alt in group) + ")"
-            for group in self.groups
-        )
-        return {"tsquery": tsquery}
+    # The tsquery: every word a prefix (``word:*``); bound, never spliced into SQL.
+    AND, OR, PREFIX = "&", "|", "{}:*"
 
     def snippets(self, doc_ids):
-        query = f"to_tsquery({self._CONFIG}, :tsquery)"
+        query = f"to_tsquery({self._CONFIG}, :query)"
         sql = text(
             "SELECT d.id, "  # noqa: S608 (constant fragments only)
             f"ts_headline({self._CONFIG}, replace(d.summary, '<', :lt), {query}, :summary_opts), "
@@ -409,31 +412,25 @@ class _PostgresBackend(_Backend):
 
 class _SqliteBackend(_Backend):
     rank = f"-bm25(search_fts, {_SQLITE_WEIGHTS})"
+    # CROSS JOIN fixes SQLite's join order: the FTS5 MATCH runs once and drives the
+    # joins. With plain JOINs the planner may walk ``items`` and run the MATCH once per
+    # item (8.7 s instead of 0.02 s for one word at 5 000 topics).
     matches = (
-        "FROM search_fts JOIN search_documents AS d ON d.id = search_fts.rowid "
-        "JOIN items AS i ON i.id = d.item_id "
-        "WHERE search_fts MATCH :match AND d.lang = :lang "
+        "FROM search_fts CROSS JOIN search_documents AS d ON d.id = search_fts.rowid "
+        "CROSS JOIN items AS i ON i.id = d.item_id "
+        "WHERE search_fts MATCH :query AND d.lang = :lang "
         "AND i.status = 'published' AND i.deleted_at IS NULL"
     )
 
-    def params(self):
-        """The FTS5 query: every word a quoted prefix (``"word"*``); bound as one value."""
-
-        # Words are letters and digits only, so the quotes cannot be broken out of.
-        def alternative(words):
-            return " AND ".join(f'"{word}"*' for word in words)
-
-        match = " AND ".join(
-            "(" + " OR ".join(f"({alternative(alt)})" for alt in group) + ")"
-            for group in self.groups
-        )
-        return {"match": match}
+    # The FTS5 query: every word a quoted prefix (``"word"*``); bound as one value. Words
+    # are letters and digits only, so the quotes cannot be broken out of.
+    AND, OR, PREFIX = "AND", "OR", '"{}"*'
 
     def snippets(self, doc_ids):
         sql = text(
             "SELECT rowid, highlight(search_fts, 1, :open, :close), "  # noqa: S608 (constants)
             f"snippet(search_fts, 2, :open, :close, '…', {_SQLITE_SNIPPET_TOKENS}) "
-            "FROM search_fts WHERE search_fts MATCH :match AND rowid IN :ids"
+            "FROM search_fts WHERE search_fts MATCH :query AND rowid IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
         params = {**self.params(), "open": _OPEN, "close": _CLOSE, "ids": doc_ids}
         return {row[0]: (row[1], row[2]) for row in self.dbsession.execute(sql, params)}
