@@ -40,7 +40,7 @@ Read-only access to the published topics and examples of pybackend, in Indonesia
 * **Caching.** Responses with 200 carry `ETag`, `Last-Modified` and `Cache-Control`;
   send `If-None-Match` or `If-Modified-Since` to get 304. Error responses are
   `Cache-Control: no-store`.
-* **CORS.** Every response but 304 carries `Access-Control-Allow-Origin: *`.
+* **CORS.** Every response, 304s included, carries `Access-Control-Allow-Origin: *`.
 * **Old slugs** of renamed items answer 301 with the current address in `Location`.
 * Times are RFC 3339 in UTC. Links in `body_html` are absolute URLs of HTML pages.
 """

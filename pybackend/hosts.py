@@ -7,6 +7,7 @@ refused before routing, and absolute URLs come from ``pybackend.base_url``.
 from pyramid.settings import aslist
 
 from .i18n import _
+from .services.cache import is_api_path
 
 
 def _hostname(host):
@@ -21,9 +22,13 @@ def host_check_tween_factory(handler, registry):
 
     def host_check_tween(request):
         if allowed and "*" not in allowed and _hostname(request.host) not in allowed:
-            from .views.errors import error_response
+            # Imported here: the views import this module's helpers.
+            from .views import errors
+            from .views.api import errors as api_errors
 
-            return error_response(request, 400, _("Nama host ini tidak dilayani di sini."))
+            if is_api_path(request):
+                return api_errors.error_response(request, 400, "This host name is not served here.")
+            return errors.error_response(request, 400, _("Nama host ini tidak dilayani di sini."))
         return handler(request)
 
     return host_check_tween

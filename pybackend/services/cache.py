@@ -116,6 +116,12 @@ def _cache_key(environ):
     return environ.get("PATH_INFO", "/") + ("?" + query if query else "")
 
 
+def is_api_path(request):
+    """Whether the request is for the JSON API (raw PATH_INFO: it never fails to decode)."""
+    path = request.environ.get("PATH_INFO", "")
+    return path == "/api" or path.startswith("/api/")
+
+
 def is_anonymous(request):
     return SESSION_COOKIE not in request.cookies
 
@@ -146,7 +152,11 @@ def page_cache_tween_factory(handler, registry):
             and request.if_modified_since
             and request.if_modified_since >= changed_at.replace(microsecond=0)
         ):
-            return _not_modified(etag, changed_at)
+            response = _not_modified(etag, changed_at)
+            if is_api_path(request):
+                # The API is readable from any origin, its revalidations included.
+                response.headers["Access-Control-Allow-Origin"] = "*"
+            return response
         if store_pages:
             entry = pages.get(key, generation)
             if entry is not None:

@@ -499,9 +499,21 @@ def test_etag_and_304(testapp):
         assert res.headers["Access-Control-Allow-Origin"] == "*"
         again = testapp.get(path, headers={"If-None-Match": f'"{res.etag}"'}, status=304)
         assert again.body == b""
+        assert again.headers["Access-Control-Allow-Origin"] == "*"
         check(again)
         other = testapp.get(path + "?lang=en", headers={"If-None-Match": f'"{res.etag}"'})
         assert other.status_int == 200
+
+
+def test_an_unknown_host_gets_a_json_400_on_the_api_and_html_elsewhere(testapp):
+    res = testapp.get("/api/v1/topics", headers={"Host": "evil.example"}, status=400)
+    assert res.content_type == "application/json"
+    assert res.json["error"]["status"] == 400
+    assert "host" in res.json["error"]["message"].lower()
+    assert "evil" not in res.text
+    assert res.headers["Cache-Control"] == "no-store"
+    page = testapp.get("/topics", headers={"Host": "evil.example"}, status=400)
+    assert page.content_type == "text/html"
 
 
 def test_html_pages_keep_their_html_errors(testapp):

@@ -17,6 +17,7 @@ from pyramid.view import exception_view_config
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ...api_spec import RETRY_AFTER_SECONDS
+from ...services.cache import is_api_path
 from ..errors import allowed_methods
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ MESSAGES = {
     500: "Something went wrong on the server; it has been logged.",
     503: "The service is unavailable for a moment; try again shortly.",
 }
+
 
 
 class ApiPathPredicate:
@@ -47,8 +49,7 @@ class ApiPathPredicate:
     phash = text
 
     def __call__(self, context, request):
-        path = request.environ.get("PATH_INFO", "")
-        return (path == "/api" or path.startswith("/api/")) == self.value
+        return is_api_path(request) == self.value
 
 
 def _register_predicate(scanner, name, ob):
