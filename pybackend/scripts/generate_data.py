@@ -72,24 +72,23 @@ class SearchIndexError(GenerateError):
 # ---------------------------------------------------------------------------
 
 
-def positive_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
-    return number
+def _whole_number(minimum, requirement):
+    """An argparse type: an int of at least ``minimum``, else ``requirement`` in the error."""
+
+    def convert(value):
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"must be {requirement}, got {value!r}")
+        return number
+
+    return convert
 
 
-def non_negative_int(value):
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {value!r}")
-    return number
+positive_int = _whole_number(1, "a positive integer")
+non_negative_int = _whole_number(0, "zero or more")
 
 
 def parse_args(argv):

@@ -3,19 +3,11 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pybackend.views.admin.items import MERGE_FIELDS
 from tests.functional.admin_helpers import csrf, logged_in
 
 FIELDS = [
-    "slug",
-    "kind",
-    "website",
-    "package",
-    "title",
-    "summary",
-    "body",
-    "en_title",
-    "en_summary",
-    "en_body",
+    *MERGE_FIELDS,
     "comment",
     "translation_current",
     "links-0-target",
