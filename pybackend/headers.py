@@ -3,8 +3,6 @@
 import re
 import uuid
 
-from pyramid.events import NewResponse
-
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -30,19 +28,42 @@ def request_id(request):
     return uuid.uuid4().hex
 
 
-def add_headers(event):
-    request, response = event.request, event.response
-    headers = response.headers
-    headers["X-Request-Id"] = request.request_id
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if response.content_type == "text/html":
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    if request.scheme == "https":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+_HSTS = "max-age=31536000; includeSubDomains"
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+def add_headers(request, response):
+    """The request id and the security headers a response does not set itself."""
+    headerlist = response.headerlist
+    present = {name.lower() for name, _ in headerlist}
+    if "x-request-id" not in present:
+        headerlist.append(("X-Request-Id", request.request_id))
+    for name, value in _ALWAYS:
+        if name.lower() not in present:
+            headerlist.append((name, value))
+    if "content-security-policy" not in present and response.content_type == "text/html":
+        headerlist.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+    if "strict-transport-security" not in present and request.scheme == "https":
+        headerlist.append(("Strict-Transport-Security", _HSTS))
+    return response
+
+
+def headers_tween_factory(handler, registry):
+    # A tween, not a NewResponse subscriber: the subscriber lookup cost more than the
+    # headers themselves on a 304, and every response passes the outermost tween.
+    def headers_tween(request):
+        return add_headers(request, handler(request))
+
+    return headers_tween
 
 
 def includeme(config):
     config.add_request_method(request_id, reify=True)
-    config.add_subscriber(add_headers, NewResponse)
+    # Outermost: the allowed-hosts refusal and the page cache's answers carry them too.
+    config.add_tween(
+        "pybackend.headers.headers_tween_factory", over="pybackend.hosts.host_check_tween_factory"
+    )

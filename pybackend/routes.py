@@ -8,7 +8,7 @@ from .models import Item, User
 from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
-from .services.cache import cacheable_route
+from .services.cache import STATIC_PREFIX, cacheable_route
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
 SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
@@ -116,7 +116,7 @@ def admin_user_factory(request):
 
 
 def includeme(config):
-    config.add_static_view("static", "pybackend:static", cache_max_age=3600)
+    config.add_static_view(STATIC_PREFIX.strip("/"), "pybackend:static", cache_max_age=3600)
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 

@@ -8,6 +8,7 @@ process reads the generation at most once per ``pybackend.generation_ttl`` secon
 
 import collections
 import datetime as dt
+import email.utils
 import hashlib
 import threading
 import time
@@ -22,6 +23,7 @@ from ..models.content_state import on_generation_committed
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-store"
 SESSION_COOKIE = "pybackend_session"
+STATIC_PREFIX = "/static/"
 
 # Routes whose pages are the same for every anonymous reader.
 _cacheable_routes = set()
@@ -52,9 +54,13 @@ class GenerationClock:
                 changed_at = dt.datetime.fromisoformat(changed_at)
             if changed_at.tzinfo is None:
                 changed_at = changed_at.replace(tzinfo=dt.UTC)
-            state = (row.generation, changed_at, now)
+            state = (row.generation, changed_at, now, http_date(changed_at))
             self._state = state
         return state[0], state[1]
+
+    def last_modified(self):
+        """The Last-Modified value of the generation current() last returned."""
+        return self._state[3]
 
     def invalidate(self):
         self._state = None
@@ -105,6 +111,12 @@ class PageCache:
         return len(self._entries)
 
 
+def http_date(moment):
+    return email.utils.format_datetime(
+        moment.astimezone(dt.UTC).replace(microsecond=0), usegmt=True
+    )
+
+
 def etag_for(generation, key):
     digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
     return f"g{generation}-{digest}"
@@ -123,7 +135,9 @@ def is_api_path(request):
 
 
 def is_anonymous(request):
-    return SESSION_COOKIE not in request.cookies
+    # The raw header, not a parsed cookie jar: this runs on every request. A cookie whose
+    # name merely ends like ours counts as a session too, which only means less caching.
+    return SESSION_COOKIE + "=" not in request.environ.get("HTTP_COOKIE", "")
 
 
 def page_cache_tween_factory(handler, registry):
@@ -138,6 +152,10 @@ def page_cache_tween_factory(handler, registry):
     registry["page_cache"] = pages
 
     def page_cache_tween(request):
+        if request.environ.get("PATH_INFO", "").startswith(STATIC_PREFIX):
+            # Static files have their own validators (file times) and caching headers;
+            # the content generation says nothing about them.
+            return handler(request)
         if request.method not in ("GET", "HEAD") or not is_anonymous(request):
             return _private(handler(request))
         try:
@@ -147,16 +165,18 @@ def page_cache_tween_factory(handler, registry):
             return handler(request)
         key = _cache_key(request.environ)
         etag = etag_for(generation, key)
-        if etag in request.if_none_match or (
-            not request.if_none_match
-            and request.if_modified_since
-            and request.if_modified_since >= changed_at.replace(microsecond=0)
-        ):
-            response = _not_modified(etag, changed_at)
+        if _still_fresh(request, etag, changed_at):
+            headerlist = [
+                ("ETag", f'"{etag}"'),
+                ("Last-Modified", clock.last_modified()),
+                *_NOT_MODIFIED_HEADERS,
+            ]
             if is_api_path(request):
                 # The API is readable from any origin, its revalidations included.
-                response.headers["Access-Control-Allow-Origin"] = "*"
-            return response
+                headerlist.append(("Access-Control-Allow-Origin", "*"))
+            # A 304 has no body and no Content-Type; built from a list, as it is the
+            # cheapest answer we give and the most frequent one behind a proxy.
+            return Response(status="304 Not Modified", headerlist=headerlist)
         if store_pages:
             entry = pages.get(key, generation)
             if entry is not None:
@@ -174,7 +194,9 @@ def page_cache_tween_factory(handler, registry):
         ):
             _public(response, etag, changed_at)
             if store_pages and request.method == "GET":
-                pages.put(key, generation, response.status, response.headerlist, response.body)
+                pages.put(
+                    key, generation, response.status, tuple(response.headerlist), response.body
+                )
         elif response.status_int >= 400 and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -194,15 +216,18 @@ def _private(response):
     return response
 
 
-def _not_modified(etag, changed_at):
-    response = Response(status=304)
-    response.etag = etag
-    response.last_modified = changed_at
-    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    response.vary = ("Cookie",)
-    # A 304 has no body; WebOb would otherwise add an empty text/html type.
-    del response.content_type
-    return response
+_NOT_MODIFIED_HEADERS = (("Cache-Control", PUBLIC_CACHE_CONTROL), ("Vary", "Cookie"))
+
+
+def _still_fresh(request, etag, changed_at):
+    """Whether the client's copy is current: its If-None-Match, else If-Modified-Since."""
+    if_none_match = request.environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match:
+        # Our ETags are quoted tokens without commas or quotes; "*" matches any.
+        return f'"{etag}"' in if_none_match or if_none_match.strip() == "*"
+    if request.if_modified_since:
+        return request.if_modified_since >= changed_at.replace(microsecond=0)
+    return False
 
 
 def includeme(config):

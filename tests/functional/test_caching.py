@@ -133,3 +133,40 @@ def test_head_is_answered_from_the_same_validators(cached_app):
     res = cached_app.get("/topics")
     head = cached_app.head("/topics")
     assert head.etag == res.etag and head.body == b""
+
+
+def test_a_304_carries_the_validators_and_security_headers_but_no_body_or_type(cached_app):
+    res = cached_app.get("/topics/django")
+    again = cached_app.get(
+        "/topics/django", headers={"If-None-Match": f'W/"{res.etag}", "other"'}, status=304
+    )
+    assert again.headers["ETag"] == f'"{res.etag}"'
+    assert again.headers["Last-Modified"] == res.headers["Last-Modified"]
+    assert again.headers["Cache-Control"] == res.headers["Cache-Control"]
+    assert again.headers["X-Content-Type-Options"] == "nosniff"
+    assert again.headers["X-Request-Id"]
+    assert "Content-Type" not in again.headers and again.body == b""
+    cached_app.get("/topics/django", headers={"If-None-Match": "*"}, status=304)
+
+
+def test_a_changed_static_file_is_never_answered_304_from_the_content_date(cached_app):
+    """A stylesheet deployed after the last content change must reach browsers."""
+    import email.utils
+    import os
+    from pathlib import Path
+
+    import pybackend
+
+    page = cached_app.get("/topics/django")
+    content_date = email.utils.parsedate_to_datetime(page.headers["Last-Modified"])
+    css = Path(pybackend.__file__).parent / "static" / "css" / "site.css"
+    before = css.stat()
+    newer = content_date.timestamp() + 3600  # deployed an hour after the last edit
+    os.utime(css, (newer, newer))
+    try:
+        res = cached_app.get(
+            "/static/css/site.css", headers={"If-Modified-Since": page.headers["Last-Modified"]}
+        )
+        assert res.status_int == 200 and b"{" in res.body
+    finally:
+        os.utime(css, (before.st_atime, before.st_mtime))

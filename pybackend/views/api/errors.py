@@ -32,7 +32,6 @@ MESSAGES = {
 }
 
 
-
 class ApiPathPredicate:
     """True for requests under /api/.
 
