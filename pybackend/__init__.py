@@ -1,8 +1,8 @@
 from pyramid.config import Configurator
 from pyramid.interfaces import IRequestExtensions
-from pyramid.request import Request
 
 from .config import apply_environment
+from .request import Request
 
 # Template settings that are part of the code, not of a deployment.
 JINJA2_SETTINGS = {

@@ -505,6 +505,12 @@ def test_etag_and_304(testapp):
         assert other.status_int == 200
 
 
+def test_a_raw_semicolon_stays_in_the_value(testapp):
+    # schemathesis's client leaves ";" unescaped (it is legal in a query); WebOb split there.
+    res = get(testapp, "/api/v1/search?lang=en&q=%3Bdjango;x")
+    assert res.json["query"] == ";django;x"
+
+
 def test_an_unknown_host_gets_a_json_400_on_the_api_and_html_elsewhere(testapp):
     res = testapp.get("/api/v1/topics", headers={"Host": "evil.example"}, status=400)
     assert res.content_type == "application/json"

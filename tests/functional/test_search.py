@@ -160,6 +160,13 @@ def test_bad_parameters(testapp, query, status):
         assert res.headers["Cache-Control"] == "no-store"
 
 
+def test_a_raw_semicolon_is_part_of_the_query_not_a_separator(testapp):
+    # Browsers and the URL standard split query strings at "&" only.
+    res = testapp.get("/search?q=django;flask")
+    assert res.html.find("input", attrs={"name": "q"})["value"] == "django;flask"
+    assert testapp.get("/search?q=django;q=flask").status_int == 200  # one q, not two
+
+
 def test_repeated_q_says_why(testapp):
     res = testapp.get("/search?q=a&q=b", status=400)
     assert "q hanya boleh muncul sekali" in res.text
