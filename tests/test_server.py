@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +82,21 @@ SLOW_SERVER = textwrap.dedent(
 )
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for_port(process, port, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None, process.stdout.read().decode()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.05)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,15 +113,7 @@ def test_sigterm_lets_the_request_in_progress_finish_and_exits_0(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.05)
+        wait_for_port(process, port)
 
         answer = {}
 
@@ -129,3 +137,61 @@ def test_sigterm_lets_the_request_in_progress_finish_and_exits_0(tmp_path):
     assert answer == {"status": 200, "body": b"done"}
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_production_ini_served_for_real(tmp_path):
+    """pserve production.ini (CFG-2, OPS-1): no banner, security headers, keep-alive after a
+    304, and SIGTERM ends it with status 0."""
+    port = free_port()
+    ini = tmp_path / "production.ini"
+    original = (ROOT / "production.ini").read_text()
+    ini.write_text(original.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{port}"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/prod.sqlite",
+        "PYBACKEND_SECRET": "p" * 48,
+    }
+    bin_dir = os.path.dirname(sys.executable)
+    subprocess.run(
+        [os.path.join(bin_dir, "initialize_pybackend_db"), str(ini)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    process = subprocess.Popen(
+        [os.path.join(bin_dir, "pserve"), str(ini)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(process, port)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/topics/django", headers={"Host": "localhost"})
+        page = connection.getresponse()
+        page.read()
+        assert page.status == 200
+        assert page.getheader("Server") is None  # ident is empty
+        assert page.getheader("X-Content-Type-Options") == "nosniff"
+        assert "default-src 'none'" in page.getheader("Content-Security-Policy")
+        sock = connection.sock
+        connection.request(
+            "GET",
+            "/topics/django",
+            headers={"Host": "localhost", "If-None-Match": page.getheader("ETag")},
+        )
+        revalidated = connection.getresponse()
+        revalidated.read()
+        assert revalidated.status == 304
+        connection.request("GET", "/healthz", headers={"Host": "localhost"})
+        health = connection.getresponse()
+        health.read()
+        assert health.status == 200 and connection.sock is sock  # one connection for all
+        connection.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
