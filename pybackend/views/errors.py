@@ -61,12 +61,15 @@ def error_response(request, status, detail=None, headers=None):
 
 @notfound_view_config()
 def not_found(exc, request):
-    return error_response(request, 404, getattr(exc, "detail", None))
+    return wrong_method(request) or error_response(request, 404, getattr(exc, "detail", None))
 
 
 @forbidden_view_config()
 def forbidden(exc, request):
     """Anonymous: 303 to the login page, coming back here after; logged in: 403."""
+    wrong = wrong_method(request)
+    if wrong is not None:
+        return wrong
     if request.identity is None:
         path = request.path_qs if request.method == "GET" else request.path
         location = request.route_path("login", _query={"next": path})
@@ -77,13 +80,26 @@ def forbidden(exc, request):
 @exception_view_config(PredicateMismatch)
 def method_not_allowed(exc, request):
     """A known address asked with a method it does not take: 405 with ``Allow``."""
+    return wrong_method(request) or error_response(request, 404)
+
+
+def wrong_method(request):
+    """The 405 for a method no view of the matched route takes, else None.
+
+    A route factory runs before Pyramid looks for a view, so without this an anonymous
+    DELETE of /admin/topics/1 was sent to the login page, and a PUT of a missing row was a
+    404, where the same PUT of /admin/topics was a 405. The methods an address takes do
+    not depend on who asks or on the row, so that answer comes first, whatever the
+    factory raised. For a method some view takes this is None: the factory's answer stands.
+    """
     allowed = allowed_methods(request)
     if not allowed or request.method in allowed:
-        return error_response(request, 404)
+        return None
     return error_response(request, 405, headers={"Allow": ", ".join(sorted(allowed))})
 
 
 def allowed_methods(request):
+    """The methods the views of the matched route take; empty if one takes any method."""
     route = request.matched_route
     if route is None:
         return set()
@@ -97,11 +113,16 @@ def allowed_methods(request):
         if view_methods is None:
             return set()
         methods.update((view_methods,) if isinstance(view_methods, str) else view_methods)
+    if "GET" in methods:
+        methods.add("HEAD")  # as Pyramid's request_method predicate: GET takes HEAD too
     return methods
 
 
 @exception_view_config(HTTPException)
 def http_exception(exc, request):
+    wrong = wrong_method(request)
+    if wrong is not None:
+        return wrong  # e.g. a PUT of a renamed topic's old address: 405, not a 301
     if exc.code < 400:
         # Redirects and 304s raised by views or route factories pass through as they are.
         return exc
