@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import mark_error_retryable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
@@ -137,10 +138,28 @@ def bad_encoding(exc, request):
     return error_response(request, 400, _("Alamat atau data tidak ditulis dalam UTF-8 yang valid."))
 
 
+# PostgreSQL rolled the whole transaction back and asks for it to be run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def mark_retryable(exc):
+    """Let pyramid_retry run the request again after a serialization failure or deadlock.
+
+    zope.sqlalchemy marks these when a statement fails (pyramid_tm asks its data manager),
+    but one raised at COMMIT (a deferred trigger or constraint, SERIALIZABLE) comes after
+    pyramid_tm has let the session go, and reaches this view unmarked: it was a 503 at the
+    first attempt. Every attempt rolls back as a whole, so running it again is safe; on
+    the last attempt pyramid_retry ignores the mark and the client gets the 503.
+    """
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        mark_error_retryable(exc)
+
+
 @exception_view_config(OperationalError)
 def database_unavailable(exc, request):
     """The database is down, restarting or locked: ask the client to come back soon."""
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    mark_retryable(exc)
     return error_response(request, 503, headers={"Retry-After": "5"})
 
 
