@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
 
 from ..i18n import _
+from ..services.editing import SlugTaken
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,14 @@ def database_unavailable(exc, request):
     return error_response(request, 503, headers={"Retry-After": "5"})
 
 
+@exception_view_config(SlugTaken)
 @exception_view_config(StaleDataError)
 @exception_view_config(IntegrityError)
 def write_conflict(exc, request):
     """Two saves raced (a version moved, or a slug was taken at the same instant): 409.
+
+    SlugTaken is the service's own check finding the slug gone after the form's check
+    passed: the other save committed in between.
 
     pyramid_retry re-runs retryable errors first; a rerun finds the new version through
     the form's version check. This answers whatever is still left, never with a 500.
