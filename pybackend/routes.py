@@ -1,7 +1,12 @@
 """Every route. Reader pages exist twice: Indonesian at the root, English under /en/."""
 
 from pyramid.authorization import Allow, Everyone
-from pyramid.httpexceptions import HTTPForbidden, HTTPMovedPermanently, HTTPNotFound
+from pyramid.httpexceptions import (
+    HTTPForbidden,
+    HTTPMethodNotAllowed,
+    HTTPMovedPermanently,
+    HTTPNotFound,
+)
 
 from .i18n import EN_PREFIX
 from .models import Item, User
@@ -115,8 +120,25 @@ def admin_user_factory(request):
     return AdminResource(user)
 
 
+STATIC_METHODS = ("GET", "HEAD")
+
+
+def static_factory(request):
+    """Static files are read-only: any other method is a 405 with ``Allow``.
+
+    Pyramid's static view takes every method (a POST with a CSRF token got the file), and
+    add_static_view cannot give it a request_method; its route factory runs before the
+    view and its CSRF check, so the 405 is the same for everyone.
+    """
+    if request.method not in STATIC_METHODS:
+        raise HTTPMethodNotAllowed(headers={"Allow": ", ".join(STATIC_METHODS)})
+    return Root(request)
+
+
 def includeme(config):
-    config.add_static_view(STATIC_PREFIX.strip("/"), "pybackend:static", cache_max_age=3600)
+    config.add_static_view(
+        STATIC_PREFIX.strip("/"), "pybackend:static", cache_max_age=3600, factory=static_factory
+    )
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 

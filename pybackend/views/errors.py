@@ -7,11 +7,13 @@ from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import mark_error_retryable
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
 
 from ..i18n import _
+from ..services.editing import SlugTaken
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +63,15 @@ def error_response(request, status, detail=None, headers=None):
 
 @notfound_view_config()
 def not_found(exc, request):
-    return error_response(request, 404, getattr(exc, "detail", None))
+    return wrong_method(request) or error_response(request, 404, getattr(exc, "detail", None))
 
 
 @forbidden_view_config()
 def forbidden(exc, request):
     """Anonymous: 303 to the login page, coming back here after; logged in: 403."""
+    wrong = wrong_method(request)
+    if wrong is not None:
+        return wrong
     if request.identity is None:
         path = request.path_qs if request.method == "GET" else request.path
         location = request.route_path("login", _query={"next": path})
@@ -77,13 +82,26 @@ def forbidden(exc, request):
 @exception_view_config(PredicateMismatch)
 def method_not_allowed(exc, request):
     """A known address asked with a method it does not take: 405 with ``Allow``."""
+    return wrong_method(request) or error_response(request, 404)
+
+
+def wrong_method(request):
+    """The 405 for a method no view of the matched route takes, else None.
+
+    A route factory runs before Pyramid looks for a view, so without this an anonymous
+    DELETE of /admin/topics/1 was sent to the login page, and a PUT of a missing row was a
+    404, where the same PUT of /admin/topics was a 405. The methods an address takes do
+    not depend on who asks or on the row, so that answer comes first, whatever the
+    factory raised. For a method some view takes this is None: the factory's answer stands.
+    """
     allowed = allowed_methods(request)
     if not allowed or request.method in allowed:
-        return error_response(request, 404)
+        return None
     return error_response(request, 405, headers={"Allow": ", ".join(sorted(allowed))})
 
 
 def allowed_methods(request):
+    """The methods the views of the matched route take; empty if one takes any method."""
     route = request.matched_route
     if route is None:
         return set()
@@ -97,11 +115,16 @@ def allowed_methods(request):
         if view_methods is None:
             return set()
         methods.update((view_methods,) if isinstance(view_methods, str) else view_methods)
+    if "GET" in methods:
+        methods.add("HEAD")  # as Pyramid's request_method predicate: GET takes HEAD too
     return methods
 
 
 @exception_view_config(HTTPException)
 def http_exception(exc, request):
+    wrong = wrong_method(request)
+    if wrong is not None:
+        return wrong  # e.g. a PUT of a renamed topic's old address: 405, not a 301
     if exc.code < 400:
         # Redirects and 304s raised by views or route factories pass through as they are.
         return exc
@@ -116,17 +139,39 @@ def bad_encoding(exc, request):
     return error_response(request, 400, _("Alamat atau data tidak ditulis dalam UTF-8 yang valid."))
 
 
+# PostgreSQL rolled the whole transaction back and asks for it to be run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def mark_retryable(exc):
+    """Let pyramid_retry run the request again after a serialization failure or deadlock.
+
+    zope.sqlalchemy marks these when a statement fails (pyramid_tm asks its data manager),
+    but one raised at COMMIT (a deferred trigger or constraint, SERIALIZABLE) comes after
+    pyramid_tm has let the session go, and reaches this view unmarked: it was a 503 at the
+    first attempt. Every attempt rolls back as a whole, so running it again is safe; on
+    the last attempt pyramid_retry ignores the mark and the client gets the 503.
+    """
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        mark_error_retryable(exc)
+
+
 @exception_view_config(OperationalError)
 def database_unavailable(exc, request):
     """The database is down, restarting or locked: ask the client to come back soon."""
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    mark_retryable(exc)
     return error_response(request, 503, headers={"Retry-After": "5"})
 
 
+@exception_view_config(SlugTaken)
 @exception_view_config(StaleDataError)
 @exception_view_config(IntegrityError)
 def write_conflict(exc, request):
     """Two saves raced (a version moved, or a slug was taken at the same instant): 409.
+
+    SlugTaken is the service's own check finding the slug gone after the form's check
+    passed: the other save committed in between.
 
     pyramid_retry re-runs retryable errors first; a rerun finds the new version through
     the form's version check. This answers whatever is still left, never with a 500.

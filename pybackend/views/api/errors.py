@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ...api_spec import RETRY_AFTER_SECONDS
 from ...services.cache import is_api_path
-from ..errors import allowed_methods
+from ..errors import allowed_methods, mark_retryable
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def bad_encoding(exc, request):
 @exception_view_config(OperationalError, api_path=True)
 def database_unavailable(exc, request):
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    mark_retryable(exc)
     return error_response(request, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
