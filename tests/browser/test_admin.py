@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pybackend.models import Item, User
 from pybackend.services import accounts, editing
 from tests.browser.conftest import AXE_TAGS, format_violations
+from tests.browser.keyboard import tab_cycle, tab_to
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -487,78 +488,13 @@ def test_axe_editor_pages(admin, live_server, dbengine, a11y):
 
 # ---------- 8. The keyboard alone ----------
 
-# Marks every visible interactive element; the focused one is described by FOCUSED_JS.
-MARK_INTERACTIVE_JS = """() => {
-  const all = Array.from(document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea'));
-  all.forEach((el, i) => { el.dataset.kbIdx = String(i); });
-  return all
-    .filter((el) => !el.disabled
-                    && el.checkVisibility({visibilityProperty: true, opacityProperty: true})
-                    && el.getClientRects().length > 0)
-    .map((el) => ({idx: Number(el.dataset.kbIdx), tag: el.tagName.toLowerCase(),
-                   id: el.id, name: el.getAttribute('name'), href: el.getAttribute('href'),
-                   text: (el.textContent || '').trim().slice(0, 60)}));
-}"""
-
-FOCUSED_JS = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el === document.documentElement) return null;
-  const cs = getComputedStyle(el);
-  const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
-  const shadow = cs.boxShadow && cs.boxShadow !== 'none';
-  return {
-    idx: el.dataset.kbIdx === undefined ? null : Number(el.dataset.kbIdx),
-    tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute('name'),
-    value: el.getAttribute('value'), text: (el.textContent || '').trim().slice(0, 60),
-    focusVisible: el.matches(':focus-visible'),
-    indicator: outline || shadow,
-    outline: cs.outlineStyle + ' ' + cs.outlineWidth + ' ' + cs.outlineColor,
-    boxShadow: cs.boxShadow,
-  };
-}"""
-
-
-def tab_cycle(page, limit=300):
-    """Tab until focus comes back round; every visible control must be reached, visibly."""
-    interactive = page.evaluate(MARK_INTERACTIVE_JS)
-    assert interactive
-    focused = []
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        info = page.evaluate(FOCUSED_JS)
-        if info is None:  # left the document: the cycle is complete
-            if focused:
-                break
-            continue
-        if focused and info["idx"] is not None and info["idx"] == focused[0]["idx"]:
-            break
-        focused.append(info)
-    else:
-        pytest.fail(f"focus did not cycle within {limit} presses")
-
-    reached = {f["idx"] for f in focused if f["idx"] is not None}
-    missed = [el for el in interactive if el["idx"] not in reached]
-    assert not missed, f"controls the keyboard never reached: {missed}"
-    no_indicator = [f for f in focused if not (f["focusVisible"] and f["indicator"])]
-    assert not no_indicator, f"focused without a visible focus indicator: {no_indicator}"
-    return focused
-
-
-def tab_to(page, predicate_js, limit=300):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"() => {{ const el = document.activeElement; return {predicate_js}; }}"):
-            return
-    pytest.fail(f"Tab never reached {predicate_js}")
-
 
 def test_keyboard_login_page(page, live_server, users):
     goto(page, live_server + "/login")
     tab_cycle(page)
 
     goto(page, live_server + "/login")
-    tab_to(page, "el.id === 'username'")
+    tab_to(page, "#username")
     page.keyboard.type(ADMIN)
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "password"
@@ -578,10 +514,10 @@ def test_keyboard_edit_page(admin, live_server, topics):
     tab_cycle(page)
 
     goto(page, edit_url(live_server, topic_id))
-    tab_to(page, "el.id === 'summary'")
+    tab_to(page, "#summary")
     page.keyboard.press("Control+End")
     page.keyboard.type(" Lewat papan ketik.")
-    tab_to(page, "el.name === 'action' && el.value === 'save'")
+    tab_to(page, "button[name=action][value=save]")
     with page.expect_navigation(wait_until="load") as nav:
         page.keyboard.press("Enter")
     assert nav.value.status == 200
