@@ -1,9 +1,11 @@
 """The editors' area in a real Chromium: logging in and out, writing with the live preview,
 the unsaved-changes warning, the merge screen after a conflict, the trash, restoring an old
-revision, axe-core in light and dark mode, and the keyboard alone.
+revision, axe-core in light and dark mode, and every one of the editors' actions done
+with the keyboard alone.
 
-The accounts are created in the database for this module and deleted afterwards; every
-topic a test creates gets a unique slug and is purged at the end of the test.
+The accounts are created in the database for this module and deleted afterwards, as is
+any account a test adds; every topic or example a test creates gets a unique slug and is
+purged at the end of the test.
 """
 
 import re
@@ -11,12 +13,22 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from pybackend.models import Item, User
-from pybackend.services import accounts, editing
+from pybackend.models import Item, Revision, User
+from pybackend.services import accounts, editing, passwords
 from tests.browser.conftest import AXE_TAGS, format_violations
+from tests.browser.keyboard import (
+    activate,
+    assert_visible_focus,
+    choose,
+    focused,
+    skip_to_main,
+    tab_cycle,
+    tab_to,
+    type_into,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -149,10 +161,12 @@ def topics(dbengine, users):
 
 @pytest.fixture
 def purge_slugs(dbengine):
-    """Slugs of topics a test creates through the browser; purged after the test."""
+    """Slugs of topics and examples a test creates through the browser; purged after it."""
     slugs = []
     yield slugs
-    purge(dbengine, [i for i in (item_id(dbengine, slug) for slug in slugs) if i is not None])
+    with Session(bind=dbengine) as s:
+        ids = list(s.scalars(select(Item.id).where(Item.slug.in_(slugs))))
+    purge(dbengine, ids)
 
 
 def purge(dbengine, ids):
@@ -486,105 +500,477 @@ def test_axe_editor_pages(admin, live_server, dbengine, a11y):
 
 
 # ---------- 8. The keyboard alone ----------
-
-# Marks every visible interactive element; the focused one is described by FOCUSED_JS.
-MARK_INTERACTIVE_JS = """() => {
-  const all = Array.from(document.querySelectorAll(
-    'a[href], button, input:not([type=hidden]), select, textarea'));
-  all.forEach((el, i) => { el.dataset.kbIdx = String(i); });
-  return all
-    .filter((el) => !el.disabled
-                    && el.checkVisibility({visibilityProperty: true, opacityProperty: true})
-                    && el.getClientRects().length > 0)
-    .map((el) => ({idx: Number(el.dataset.kbIdx), tag: el.tagName.toLowerCase(),
-                   id: el.id, name: el.getAttribute('name'), href: el.getAttribute('href'),
-                   text: (el.textContent || '').trim().slice(0, 60)}));
-}"""
-
-FOCUSED_JS = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el === document.documentElement) return null;
-  const cs = getComputedStyle(el);
-  const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0;
-  const shadow = cs.boxShadow && cs.boxShadow !== 'none';
-  return {
-    idx: el.dataset.kbIdx === undefined ? null : Number(el.dataset.kbIdx),
-    tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute('name'),
-    value: el.getAttribute('value'), text: (el.textContent || '').trim().slice(0, 60),
-    focusVisible: el.matches(':focus-visible'),
-    indicator: outline || shadow,
-    outline: cs.outlineStyle + ' ' + cs.outlineWidth + ' ' + cs.outlineColor,
-    boxShadow: cs.boxShadow,
-  };
-}"""
+# Every action of the editors' area, with no mouse: focus moves with Tab and Shift+Tab,
+# text is typed, a <select> is set by typing, radios move with the arrow keys, and
+# controls are activated with Enter or Space (tests/browser/keyboard.py). Every control
+# reached must show a visible focus indicator; each step checks what the user would.
 
 
-def tab_cycle(page, limit=300):
-    """Tab until focus comes back round; every visible control must be reached, visibly."""
-    interactive = page.evaluate(MARK_INTERACTIVE_JS)
-    assert interactive
-    focused = []
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        info = page.evaluate(FOCUSED_JS)
-        if info is None:  # left the document: the cycle is complete
-            if focused:
-                break
-            continue
-        if focused and info["idx"] is not None and info["idx"] == focused[0]["idx"]:
-            break
-        focused.append(info)
-    else:
-        pytest.fail(f"focus did not cycle within {limit} presses")
+def item_state(dbengine, item_id):
+    """What the database holds for an item: status, trash, Indonesian text, links, history."""
+    with Session(bind=dbengine) as s:
+        item = s.get(Item, item_id)
+        text = item.texts["id"]
+        return {
+            "status": item.status,
+            "deleted": item.deleted_at is not None,
+            "kind": item.kind,
+            "title": text.title,
+            "summary": text.summary,
+            "body": text.body,
+            "links": [
+                (link.target.slug, link.kind, link.note_id) for link in editing.item_links(item)
+            ],
+            "revisions": s.scalar(
+                select(func.count()).select_from(Revision).where(Revision.item_id == item.id)
+            ),
+            "last_comment": s.scalars(
+                select(Revision.comment)
+                .where(Revision.item_id == item.id)
+                .order_by(Revision.number.desc())
+            ).first(),
+        }
 
-    reached = {f["idx"] for f in focused if f["idx"] is not None}
-    missed = [el for el in interactive if el["idx"] not in reached]
-    assert not missed, f"controls the keyboard never reached: {missed}"
-    no_indicator = [f for f in focused if not (f["focusVisible"] and f["indicator"])]
-    assert not no_indicator, f"focused without a visible focus indicator: {no_indicator}"
-    return focused
+
+def user_row(dbengine, username):
+    with Session(bind=dbengine) as s:
+        user = accounts.get_user(s, username)
+        s.expunge_all()
+        return user
 
 
-def tab_to(page, predicate_js, limit=300):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"() => {{ const el = document.activeElement; return {predicate_js}; }}"):
-            return
-    pytest.fail(f"Tab never reached {predicate_js}")
+@pytest.fixture
+def drop_users(dbengine):
+    """Usernames a test creates; their accounts are deleted after it."""
+    names = []
+    yield names
+    with Session(bind=dbengine) as s:
+        s.execute(delete(User).where(User.username.in_(names)))
+        s.commit()
+
+
+def keyboard_login(page, base, username, password):
+    goto(page, base + "/login")
+    skip_to_main(page)
+    type_into(page, "#username", username)
+    page.keyboard.press("Tab")
+    assert_visible_focus(page)
+    assert page.evaluate("() => document.activeElement.id") == "password"
+    page.keyboard.type(password)
+    activate(page)  # Enter in the password field submits the form
+
+
+def nav_to(page, href):
+    """Follow a link of the editors' navigation (the start of <main>) with Tab and Enter."""
+    skip_to_main(page)
+    tab_to(page, f".admin-nav a[href='{href}']")
+    activate(page)
+    assert path_of(page.url) == href
 
 
 def test_keyboard_login_page(page, live_server, users):
     goto(page, live_server + "/login")
     tab_cycle(page)
 
-    goto(page, live_server + "/login")
-    tab_to(page, "el.id === 'username'")
-    page.keyboard.type(ADMIN)
-    page.keyboard.press("Tab")
-    assert page.evaluate("() => document.activeElement.id") == "password"
-    page.keyboard.type(PW)
-    with page.expect_navigation(wait_until="load") as nav:
-        page.keyboard.press("Enter")
-    assert nav.value.status == 200
+    keyboard_login(page, live_server, ADMIN, PW)
     assert path_of(page.url) == "/admin/"
     expect(page.locator(".user-bar strong")).to_have_text(ADMIN)
     page.problems.assert_none()
 
 
-def test_keyboard_edit_page(admin, live_server, topics):
+ADMIN_PAGES = (
+    ("/admin/topics", "Topik"),
+    ("/admin/examples", "Contoh"),
+    ("/admin/trash", "Tempat sampah"),
+    ("/admin/users", "Pengguna"),
+    ("/admin/audit", "Log audit"),
+    ("/admin/password", "Ganti kata sandi"),
+    ("/admin/", "Dasbor"),
+)
+
+
+def test_keyboard_admin_navigation(admin, live_server):
+    """From the dashboard to every page of the editors' area and back, each page walked
+    with Tab from end to end: every control reachable, every stop visibly focused."""
     page = admin
-    topic_id, _slug = topics(summary="Ringkasan awal.")
+    goto(page, live_server + "/admin/")
+    tab_cycle(page)
+    for href, heading in ADMIN_PAGES:
+        nav_to(page, href)
+        expect(page.locator("h1")).to_have_text(heading)
+        expect(page.locator(f".admin-nav a[href='{href}']")).to_have_attribute(
+            "aria-current", "page"
+        )
+        tab_cycle(page)
+
+    # From a reader's page, the user bar leads back into the editors' area.
+    goto(page, live_server + "/topics")
+    tab_to(page, ".user-bar a[href='/admin/']")
+    activate(page)
+    assert path_of(page.url) == "/admin/"
+    page.problems.assert_none()
+
+
+def test_keyboard_create_topics_and_filter_the_list(admin, live_server, dbengine, purge_slugs):
+    """Two new topics, one saved as a draft (Enter) and one published with a related topic
+    (Space); then the list filtered by title and status, submitted by keyboard."""
+    page = admin
+    mark = uuid.uuid4().hex[:8]
+    titles, ids = {}, {}
+    goto(page, live_server + "/admin/topics")
+    for action, key in (("draft", "Enter"), ("publish", "Space")):
+        slug = f"kbd-{action}-{mark}"
+        purge_slugs.append(slug)
+        titles[action] = f"Papan Ketik {mark} {action}"
+        skip_to_main(page)
+        tab_to(page, "a.button[href='/admin/topics/new']")
+        activate(page)
+        assert path_of(page.url) == "/admin/topics/new"
+        skip_to_main(page)
+        type_into(page, "#slug", slug)
+        choose(page, "#kind", "framework")
+        type_into(page, "#title", titles[action])
+        type_into(page, "#summary", "Ditulis tanpa tetikus.")
+        type_into(page, "#body", "Teks **tebal** lewat papan ketik.")
+        if action == "publish":
+            choose(page, "#links-0-target", "Django")
+            choose(page, "#links-0-kind", "alternative_to")
+            type_into(page, "#links-0-note_id", "Sama-sama kerangka web.")
+        tab_to(page, f"button[name=action][value={action}]")
+        activate(page, key)
+        assert re.fullmatch(r"/admin/topics/\d+", path_of(page.url)), page.url
+        expect(page.locator(FLASH)).to_contain_text(f"Tersimpan: {titles[action]}")
+        ids[action] = int(path_of(page.url).rsplit("/", 1)[1])
+        nav_to(page, "/admin/topics")
+
+    draft, published = item_state(dbengine, ids["draft"]), item_state(dbengine, ids["publish"])
+    assert (draft["status"], draft["kind"], draft["title"]) == (
+        "draft",
+        "framework",
+        titles["draft"],
+    )
+    assert draft["links"] == []
+    assert published["status"] == "published"
+    assert published["links"] == [("django", "alternative_to", "Sama-sama kerangka web.")]
+
+    # Filter by title and status; the button pressed with Space.
+    rows = page.locator("table.data tbody tr")
+    skip_to_main(page)
+    type_into(page, "#filter-q", mark)
+    choose(page, "#filter-status", "Draf")
+    tab_to(page, ".filters-form button[type=submit]")
+    activate(page, "Space")
+    assert parse_qs(urlsplit(page.url).query) == {"q": [mark], "status": ["draft"]}
+    expect(rows).to_have_count(1)
+    expect(rows.locator("a")).to_have_text(titles["draft"])
+
+    # Every status, submitted with Enter from the search field (Shift+Tab back to it).
+    skip_to_main(page)
+    choose(page, "#filter-status", "Semua")
+    tab_to(page, "#filter-q", backwards=True)
+    activate(page)
+    assert parse_qs(urlsplit(page.url).query) == {"q": [mark]}
+    expect(rows).to_have_count(2)
+
+    # A row's link leads to its edit page.
+    skip_to_main(page)
+    tab_to(page, f"table.data a[href='/admin/topics/{ids['publish']}']")
+    activate(page)
+    expect(page.locator("#title")).to_have_value(titles["publish"])
+    page.problems.assert_none()
+
+
+def test_keyboard_create_example_with_a_topic_and_a_note(admin, live_server, dbengine, purge_slugs):
+    page = admin
+    goto(page, live_server + "/admin/examples")
+    skip_to_main(page)
+    type_into(page, "#filter-q", "Spotify")
+    activate(page)
+    rows = page.locator("table.data tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.locator("code")).to_have_text("spotify")
+
+    slug = unique_slug("kbd-example")
+    purge_slugs.append(slug)
+    skip_to_main(page)
+    tab_to(page, "a.button[href='/admin/examples/new']")
+    activate(page)
+    expect(page.locator("h1")).to_have_text("Contoh baru")
+    skip_to_main(page)
+    type_into(page, "#slug", slug)
+    type_into(page, "#website", "papan-ketik.example")  # no scheme: refused
+    type_into(page, "#title", "Contoh Papan Ketik")
+    type_into(page, "#summary", "Contoh yang ditulis tanpa tetikus.")
+    django = choose(page, "#links-0-target", "Django")
+    assert django == str(item_id(dbengine, "django"))
+    type_into(page, "#links-0-note_id", "Backend-nya memakai Django.")
+    tab_to(page, "button[name=action][value=publish]")
+    # Refused by the server: focus starts on the notice above the form; the fields follow.
+    activate(page, "Space", status=400)
+    forget_http_error(page, 400)
+    assert focused(page)["id"] == "form-errors"
+    expect(page.locator("#website")).to_have_attribute("aria-invalid", "true")
+    type_into(page, "#website", "https://papan-ketik.example/", replace=True)
+    expect(page.locator("#links-0-note_id")).to_have_value("Backend-nya memakai Django.")
+    tab_to(page, "button[name=action][value=publish]")
+    activate(page, "Space")
+    assert re.fullmatch(r"/admin/examples/\d+", path_of(page.url)), page.url
+    expect(page.locator(FLASH)).to_contain_text("Tersimpan: Contoh Papan Ketik")
+    state = item_state(dbengine, item_id(dbengine, slug, "example"))
+    assert state["status"] == "published"
+    assert state["links"] == [("django", "uses", "Backend-nya memakai Django.")]
+    page.problems.assert_none()
+
+
+def test_keyboard_edit_preview_history_diff_and_restore(admin, live_server, dbengine, topics):
+    page = admin
+    topic_id, _slug = topics(title="Judul Lama", summary="Ringkasan awal.", body="Isi awal.")
     goto(page, edit_url(live_server, topic_id))
     tab_cycle(page)
 
+    # The server's preview button: the page comes back with the rendered body; nothing saved.
     goto(page, edit_url(live_server, topic_id))
-    tab_to(page, "el.id === 'summary'")
-    page.keyboard.press("Control+End")
-    page.keyboard.type(" Lewat papan ketik.")
-    tab_to(page, "el.name === 'action' && el.value === 'save'")
-    with page.expect_navigation(wait_until="load") as nav:
-        page.keyboard.press("Enter")
-    assert nav.value.status == 200
+    skip_to_main(page)
+    type_into(page, "#title", "Judul Baru", replace=True)
+    type_into(page, "#body", " Teks **tebal**.")
+    tab_to(page, "button[name=action][value=preview]")
+    response = activate(page)
+    assert "<strong>tebal</strong>" in response.text()
+    expect(page.locator(".preview[data-lang='id'] .prose strong")).to_have_text("tebal")
+    expect(page.locator("#title")).to_have_value("Judul Baru")
+    assert item_state(dbengine, topic_id)["title"] == "Judul Lama"
+
+    # Save (Enter), then save as a draft (Space): revisions #2 and #3.
+    tab_to(page, "button[name=action][value=save]", backwards=True)
+    activate(page)
+    expect(page.locator(FLASH)).to_contain_text("Tersimpan: Judul Baru")
+    state = item_state(dbengine, topic_id)
+    assert (state["title"], state["body"]) == ("Judul Baru", "Isi awal. Teks **tebal**.")
+    skip_to_main(page)
+    type_into(page, "#summary", " Lewat papan ketik.")
+    tab_to(page, "button[name=action][value=draft]")
+    activate(page, "Space")
     expect(page.locator(FLASH)).to_contain_text("Tersimpan")
-    expect(page.locator("#summary")).to_have_value("Ringkasan awal. Lewat papan ketik.")
+    state = item_state(dbengine, topic_id)
+    assert (state["status"], state["summary"], state["revisions"]) == (
+        "draft",
+        "Ringkasan awal. Lewat papan ketik.",
+        3,
+    )
+
+    # History: the newest two are preselected (#2 -> #3); the arrow keys pick #1 instead.
+    skip_to_main(page)
+    tab_to(page, ".item-actions a[href$='/history']")
+    activate(page)
+    assert path_of(page.url) == f"/admin/topics/{topic_id}/history"
+    expect(page.locator("table.history tbody tr")).to_have_count(3)
+    skip_to_main(page)
+    tab_to(page, "#from-2")
+    page.keyboard.press("ArrowDown")
+    assert assert_visible_focus(page)["id"] == "from-1"
+    expect(page.locator("#from-1")).to_be_checked()
+    tab_to(page, "#compare-form button.primary")
+    activate(page)
+    url = urlsplit(page.url)
+    assert url.path == f"/admin/topics/{topic_id}/diff"
+    assert parse_qs(url.query) == {"from": ["1"], "to": ["3"]}
+    title_diff = page.locator("section.diff-field", has=page.locator("h2", has_text="Judul"))
+    expect(title_diff.locator("del")).to_contain_text("Lama")
+    expect(title_diff.locator("ins")).to_contain_text("Baru")
+
+    # Revision #1 as it was; then back to the history and restore it as revision #4.
+    skip_to_main(page)
+    tab_to(page, f"a[href='/admin/topics/{topic_id}/revisions/1']")
+    activate(page)
+    expect(page.locator("h1")).to_contain_text("Revisi #1")
+    tab_cycle(page)
+    skip_to_main(page)
+    tab_to(page, ".eyebrow a")
+    activate(page)
+    tab_to(page, "button[form='revert-1']", backwards=True)
+    activate(page)
+    expect(page.locator(FLASH)).to_contain_text("#1")
+    expect(page.locator("table.history tbody tr")).to_have_count(4)
+    state = item_state(dbengine, topic_id)
+    assert (state["title"], state["summary"], state["revisions"]) == (
+        "Judul Lama",
+        "Ringkasan awal.",
+        4,
+    )
+    page.problems.assert_none()
+
+
+def test_keyboard_conflict_merge(
+    new_page, admin_state, editor_state, live_server, dbengine, topics
+):
+    topic_id, _slug = topics(title="Judul Awal", summary="Ringkasan awal.")
+    first = new_page(storage_state=admin_state)
+    second = new_page(storage_state=editor_state)
+    goto(first, edit_url(live_server, topic_id))
+    goto(second, edit_url(live_server, topic_id))
+
+    skip_to_main(first)
+    type_into(first, "#title", "Judul Pertama", replace=True)
+    type_into(first, "#summary", "Ringkasan dari editor pertama.", replace=True)
+    tab_to(first, "button[name=action][value=save]")
+    activate(first)
+    expect(first.locator(FLASH)).to_be_visible()
+
+    skip_to_main(second)
+    type_into(second, "#title", "Judul Kedua", replace=True)
+    type_into(second, "#summary", "Ringkasan dari editor kedua.", replace=True)
+    tab_to(second, "button[name=action][value=save]")
+    activate(second, status=409)
+    forget_http_error(second, 409)
+    expect(second.locator("section.conflict fieldset.merge-field")).to_have_count(2)
+    # Focus starts on the conflict notice; the next Tab is inside it, not in the header.
+    assert focused(second)["id"] == "conflict"
+    second.keyboard.press("Tab")
+    assert second.evaluate("() => !!document.activeElement.closest('section.conflict')")
+    assert_visible_focus(second)
+    tab_cycle(second)
+
+    # Title: move from "mine" (checked) to "saved" with an arrow key.
+    tab_to(second, "#take-title-mine")
+    second.keyboard.press("ArrowRight")
+    assert assert_visible_focus(second)["id"] == "take-title-saved"
+    expect(second.locator("#take-title-saved")).to_be_checked()
+    # Summary: keep mine, merged by hand in the form.
+    merged = "Ringkasan dari editor pertama, digabung dengan editor kedua."
+    type_into(second, "#summary", merged, replace=True)
+    tab_to(second, "button[name=action][value=save]")
+    activate(second)
+    expect(second.locator(FLASH)).to_contain_text("Tersimpan")
+    expect(second.locator("section.conflict")).to_have_count(0)
+    state = item_state(dbengine, topic_id)
+    assert (state["title"], state["summary"]) == ("Judul Pertama", merged)
+    first.problems.assert_none()
+    second.problems.assert_none()
+
+
+def test_keyboard_delete_to_trash_and_restore(admin, live_server, dbengine, topics):
+    page = admin
+    topic_id, slug = topics(title="Dibuang Lewat Papan Ketik")
+    goto(page, edit_url(live_server, topic_id))
+    skip_to_main(page)
+    tab_to(page, ".item-actions a[href$='/delete']")
+    activate(page)
+    assert path_of(page.url) == f"/admin/topics/{topic_id}/delete"
+    tab_cycle(page)
+    skip_to_main(page)
+    type_into(page, "#comment", "Uji papan ketik")
+    tab_to(page, "button.danger[type=submit]")
+    activate(page)
+    assert path_of(page.url) == "/admin/topics"
+    expect(page.locator(FLASH)).to_contain_text("tempat sampah")
+    state = item_state(dbengine, topic_id)
+    assert state["deleted"] and state["last_comment"] == "Uji papan ketik"
+
+    nav_to(page, "/admin/trash")
+    skip_to_main(page)
+    tab_to(page, f"form[action='/admin/trash/{topic_id}/restore'] button")
+    activate(page, "Space")
+    expect(page.locator(FLASH)).to_contain_text("Dipulihkan: Dibuang Lewat Papan Ketik")
+    assert not item_state(dbengine, topic_id)["deleted"]
+    goto(page, f"{live_server}/topics/{slug}")
+    page.problems.assert_none()
+
+
+def test_keyboard_users_and_audit_log(admin, live_server, dbengine, drop_users):
+    """Add an account, make it an admin, disable it; then find that in the audit log."""
+    page = admin
+    name = f"kbd-{uuid.uuid4().hex[:8]}"
+    drop_users.append(name)
+    goto(page, live_server + "/admin/users")
+    skip_to_main(page)
+    tab_to(page, "a.button[href='/admin/users/new']")
+    activate(page)
+    skip_to_main(page)
+    type_into(page, "#username", name)
+    choose(page, "#role", "editor")
+    type_into(page, "#password", PW)
+    type_into(page, "#password_confirm", PW)
+    tab_to(page, "form.stack button[type=submit]")
+    activate(page)
+    assert path_of(page.url) == "/admin/users"
+    expect(page.locator(FLASH)).to_contain_text(f"Akun {name} dibuat")
+    user = user_row(dbengine, name)
+    assert (user.role, user.disabled_at) == ("editor", None)
+
+    skip_to_main(page)
+    tab_to(page, f"a[href='/admin/users/{user.id}']")
+    activate(page)
+    skip_to_main(page)
+    choose(page, "#role", "admin")
+    tab_to(page, "#role-form button[type=submit]")
+    activate(page)
+    expect(page.locator(FLASH)).to_contain_text(f"Peran {name} sekarang admin")
+    assert user_row(dbengine, name).role == "admin"
+
+    tab_to(page, "button[name=action][value=disable]", backwards=True)
+    activate(page, "Space")
+    expect(page.locator(FLASH)).to_contain_text(f"Akun {name} dinonaktifkan")
+    assert user_row(dbengine, name).disabled_at is not None
+    tab_cycle(page)  # the page of a disabled account: "enable" is reachable
+
+    # The audit log, filtered by action, user and object type; Enter in the text field.
+    nav_to(page, "/admin/audit")
+    skip_to_main(page)
+    choose(page, "#audit-action", "user.role")
+    type_into(page, "#audit-username", ADMIN)
+    choose(page, "#audit-object-type", "user")
+    tab_to(page, "#audit-username", backwards=True)
+    activate(page)
+    assert parse_qs(urlsplit(page.url).query) == {
+        "action": ["user.role"],
+        "username": [ADMIN],
+        "object_type": ["user"],
+    }
+    rows = page.locator("table.audit tbody tr")
+    expect(rows.first.locator("a")).to_have_attribute("href", f"/admin/users/{user.id}")
+    for action in rows.locator("td:nth-child(3) code").all_inner_texts():
+        assert action == "user.role"
+    # Clearing the filters: the link, then the button (Space) with the action reset.
+    skip_to_main(page)
+    tab_to(page, ".filters-form a[href='/admin/audit']")
+    activate(page)
+    assert path_of(page.url) == "/admin/audit"
+    skip_to_main(page)
+    choose(page, "#audit-action", "user.disable")
+    tab_to(page, ".filters-form button[type=submit]")
+    activate(page, "Space")
+    assert parse_qs(urlsplit(page.url).query) == {"action": ["user.disable"]}
+    expect(rows.first.locator("a")).to_have_attribute("href", f"/admin/users/{user.id}")
+    page.problems.assert_none()
+
+
+def test_keyboard_change_password_and_logout(page, live_server, dbengine, drop_users):
+    name = f"kbd-{uuid.uuid4().hex[:8]}"
+    drop_users.append(name)
+    with Session(bind=dbengine) as s:
+        accounts.create_user(s, name, PW, "editor")
+        s.commit()
+    new_password = "papan ketik tanpa tetikus 42"
+
+    keyboard_login(page, live_server, name, PW)
+    assert path_of(page.url) == "/admin/"
+    nav_to(page, "/admin/password")
+    skip_to_main(page)
+    type_into(page, "#current_password", PW)
+    type_into(page, "#password", new_password)
+    type_into(page, "#password_confirm", new_password)
+    tab_to(page, "form.stack button[type=submit]")
+    activate(page)
+    expect(page.locator(FLASH)).to_contain_text("Kata sandi diganti")
+    ok, _rehash = passwords.verify_password(user_row(dbengine, name).password_hash, new_password)
+    assert ok
+
+    # Log out from the user bar, then in again with the new password.
+    tab_to(page, ".user-bar button[type=submit]")
+    activate(page)
+    assert path_of(page.url) == "/"
+    expect(page.locator(".user-bar")).to_have_count(0)
+    keyboard_login(page, live_server, name, new_password)
+    assert path_of(page.url) == "/admin/"
+    expect(page.locator(".user-bar strong")).to_have_text(name)
     page.problems.assert_none()

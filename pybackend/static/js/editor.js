@@ -6,6 +6,12 @@
   var form = document.getElementById("item-form");
   if (!form) { return; }
 
+  // A refused save (someone else saved first, or fields to correct) comes back with the
+  // explanation above the form. Start there, not at the top of the page: the next Tab
+  // goes to the merge choices or the fields, and a screen reader reads the notice.
+  var notice = document.getElementById("conflict") || document.getElementById("form-errors");
+  if (notice) { notice.focus(); }
+
   var dirty = false;
   var submitting = false;
   form.addEventListener("input", function () { dirty = true; });
