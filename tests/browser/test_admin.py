@@ -888,8 +888,17 @@ def test_keyboard_users_and_audit_log(admin, live_server, dbengine, drop_users):
     skip_to_main(page)
     type_into(page, "#username", name)
     choose(page, "#role", "editor")
-    type_into(page, "#password", PW)
-    type_into(page, "#password_confirm", PW)
+    type_into(page, "#password", "short")
+    type_into(page, "#password_confirm", "short")
+    tab_to(page, "form.stack button[type=submit]")
+    activate(page, status=400)
+    forget_http_error(page, 400)
+    # Refused (a too-short password): focus starts on the notice, the name is kept.
+    expect(page.locator("#form-errors")).to_be_visible()
+    assert focused(page)["id"] == "form-errors"
+    assert page.locator("#username").input_value() == name
+    type_into(page, "#password", PW, replace=True)
+    type_into(page, "#password_confirm", PW, replace=True)
     tab_to(page, "form.stack button[type=submit]")
     activate(page)
     assert path_of(page.url) == "/admin/users"

@@ -6,11 +6,7 @@
   var form = document.getElementById("item-form");
   if (!form) { return; }
 
-  // A refused save (someone else saved first, or fields to correct) comes back with the
-  // explanation above the form. Start there, not at the top of the page: the next Tab
-  // goes to the merge choices or the fields, and a screen reader reads the notice.
-  var notice = document.getElementById("conflict") || document.getElementById("form-errors");
-  if (notice) { notice.focus(); }
+  // Focus on a refused save's notice: admin.js, loaded on every page of the area.
 
   var dirty = false;
   var submitting = false;
