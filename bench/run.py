@@ -52,7 +52,7 @@ SCENARIOS = (
 TARGETS = {
     "topic": 0.5,  # topic page req/s >= 0.5 x hello
     "topic_304": 0.8,  # 304 req/s >= 0.8 x hello
-    "search_p99_ms": 50.0,  # at the largest size (>= 100 000)
+    "search_p99_ms": 50.0,  # at the largest size (>= 100 000), one connection
     "size_drift": 0.2,  # home/list/topic at the largest size within 20 % of the smallest
     "rss_mb": 150.0,
 }
@@ -83,6 +83,11 @@ request = function()
 end
 """
 WRK_SCRIPTS = {"search_names": "search_names.lua"}
+# wrk is closed-loop: at c connections p50 is about c / throughput, the queue, whatever one
+# search costs. The search target is judged at one connection, where p99 is the service
+# time; 10 and 50 connections show throughput under load.
+LATENCY_SCENARIOS = ("search", "search_names")
+LATENCY_CONNECTIONS = 1
 
 
 class BenchError(Exception):
@@ -729,7 +734,7 @@ class Bench:
                     self.run_scenario(backend, size, port, name, path, conditional)
                 except ScenarioStuck:
                     note = f"first request > {self.args.first_request_timeout:g} s"
-                    log(f"  {name:<10} {note}: not loaded; restarting the server")
+                    log(f"  {name:<12} {note}: not loaded; restarting the server")
                     for connections in self.args.connections:
                         self.rows.append(
                             self._row(backend, size, name, path, connections, None, note, None)
@@ -778,7 +783,7 @@ class Bench:
             raise ScenarioStuck(name) from e
         except OSError as e:
             raise BenchError(f"{name}: GET {path} failed: {e}") from e
-        log(f"  {name:<10} first request: HTTP {status} in {first_ms:.0f} ms, {length} bytes")
+        log(f"  {name:<12} first request: HTTP {status} in {first_ms:.0f} ms, {length} bytes")
         note = "" if status == 200 else f"HTTP {status}"
         if conditional:
             etag = response_headers.get("ETag") or response_headers.get("Etag")
@@ -793,17 +798,23 @@ class Bench:
         script = self.workdir / WRK_SCRIPTS[name] if name in WRK_SCRIPTS else None
         if not self.args.quick:
             run_wrk(port, path, max(self.args.connections), 1, headers, script)  # warm-up
-        for connections in self.args.connections:
+        for connections in self.connection_counts(name):
             result = run_wrk(port, path, connections, self.args.duration, headers, script)
             row = self._row(backend, size, name, path, connections, result, note, status)
             row["first_request_ms"] = round(first_ms, 1)
             row["body_bytes"] = length
             self.rows.append(row)
             log(
-                f"  {name:<10} c={connections:<3} {result['rps']:>8.0f} req/s  "
+                f"  {name:<12} c={connections:<3} {result['rps']:>8.0f} req/s  "
                 f"p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms  "
                 f"errors {result['errors']}{'  ' + note if note else ''}"
             )
+
+    def connection_counts(self, name):
+        """Search also runs at one connection: its latency without a queue (the target)."""
+        if name in LATENCY_SCENARIOS:
+            return [LATENCY_CONNECTIONS, *self.args.connections]
+        return self.args.connections
 
     def _row(self, backend, size, name, path, connections, result, note, status):
         result = result or {}
@@ -861,15 +872,18 @@ def evaluate_targets(rows, sizes, baseline):
 
     all_sizes = sorted({r["size"] for r in rows if r["size"] is not None})
     largest = all_sizes[-1] if all_sizes else None
-    name = f"search p99 < {TARGETS['search_p99_ms']:.0f} ms at 100 000"
+    name = f"search p99 < {TARGETS['search_p99_ms']:.0f} ms at 100 000 (1 connection)"
     if largest is None or largest < 100_000:
         targets.append({"target": name, "result": "N/A", "detail": "size 100 000 not run"})
     else:
-        # Both: a popular query (a page-cache hit after the first) and varied names (misses).
+        # Both: a popular query (a page-cache hit after the first) and varied names (misses),
+        # at one connection (see LATENCY_SCENARIOS).
         candidates = [
             r
             for r in rows
-            if r["scenario"] in ("search", "search_names") and r["size"] == largest
+            if r["scenario"] in LATENCY_SCENARIOS
+            and r["size"] == largest
+            and r["connections"] == LATENCY_CONNECTIONS
         ]
         bad = [
             r
@@ -966,7 +980,7 @@ def _fmt(value, spec):
 
 def print_table(baseline, rows):
     header = (
-        f"{'backend':<10} {'size':>7} {'scenario':<10} {'conns':>5} {'req/s':>8} "
+        f"{'backend':<10} {'size':>7} {'scenario':<12} {'conns':>5} {'req/s':>8} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'RSS MB':>7} {'ratio':>6}  note"
     )
     log(header)
@@ -978,7 +992,7 @@ def print_table(baseline, rows):
     )
     for row in [*baseline, *ordered]:
         log(
-            f"{row['backend']:<10} {_fmt(row['size'], 'd'):>7} {row['scenario']:<10} "
+            f"{row['backend']:<10} {_fmt(row['size'], 'd'):>7} {row['scenario']:<12} "
             f"{_fmt(row['connections'], 'd'):>5} {_fmt(row['rps'], '.0f'):>8} "
             f"{_fmt(row['p50_ms'], '.2f'):>7} {_fmt(row['p99_ms'], '.2f'):>7} "
             f"{_fmt(row['errors'], 'd'):>7} {_fmt(row.get('rss_mb'), '.0f'):>7} "
