@@ -98,6 +98,10 @@ class ScenarioStuck(Exception):
     """The first request of a scenario did not come back in FIRST_REQUEST_TIMEOUT."""
 
 
+class ServerDied(ScenarioStuck):
+    """The server process ended during a scenario (a crash): recorded, then restarted."""
+
+
 def log(message=""):
     print(message, flush=True)
 
@@ -731,14 +735,39 @@ class Bench:
             peak_rss = []
             for name, path, conditional in SCENARIOS:
                 try:
-                    self.run_scenario(backend, size, port, name, path, conditional)
-                except ScenarioStuck:
+                    try:
+                        self.run_scenario(backend, size, port, name, path, conditional)
+                    except BenchError:
+                        if server.process.poll() is None:
+                            raise
+                        raise ServerDied(name) from None
+                    if server.process.poll() is not None:
+                        raise ServerDied(name)
+                except ScenarioStuck as stuck:
                     note = f"first request > {self.args.first_request_timeout:g} s"
-                    log(f"  {name:<12} {note}: not loaded; restarting the server")
-                    for connections in self.args.connections:
-                        self.rows.append(
-                            self._row(backend, size, name, path, connections, None, note, None)
+                    if isinstance(stuck, ServerDied):
+                        code = server.process.returncode
+                        how = f"signal {-code}" if code < 0 else f"status {code}"
+                        note = f"server died ({how}) during this scenario"
+                        log(
+                            f"  {name}: the server died ({how}); its log ends:\n{server.log_tail()}"
                         )
+                        info.setdefault("server_deaths", []).append(
+                            {"scenario": name, "how": how, "log_tail": server.log_tail()}
+                        )
+                    log(f"  {name:<12} {note}: restarting the server")
+                    measured = [
+                        r
+                        for r in self.rows
+                        if (r["backend"], r["size"], r["scenario"]) == (backend, size, name)
+                    ]
+                    for row in measured:
+                        row["note"] = note
+                    if not measured:
+                        for connections in self.args.connections:
+                            self.rows.append(
+                                self._row(backend, size, name, path, connections, None, note, None)
+                            )
                     peak_rss.append(server.peak_rss_mb())
                     server.stop()
                     server = self.server(
