@@ -47,8 +47,24 @@ def counts(dbsession):
     return tuple(count(dbsession, model) for model in (User, AuditEntry, UserSession))
 
 
+_audit_start = {}
+
+
+@pytest.fixture(autouse=True)
+def audit_start(dbsession):
+    """Where this test's audit entries begin: tests that commit for real (browser, live
+    server) leave theirs behind, as an append-only log should."""
+    _audit_start["id"] = dbsession.scalar(select(func.max(AuditEntry.id))) or 0
+
+
 def audit_actions(dbsession):
-    return [e.action for e in dbsession.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    """The actions this test logged, oldest first."""
+    return [
+        e.action
+        for e in dbsession.scalars(
+            select(AuditEntry).where(AuditEntry.id > _audit_start["id"]).order_by(AuditEntry.id)
+        )
+    ]
 
 
 def user_page(testapp, user):
