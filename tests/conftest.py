@@ -104,9 +104,8 @@ def dbsession(app, tm):
     return models.get_tm_session(session_factory)
 
 
-@pytest.fixture
-def testapp(app, tm, dbsession):
-    # Everything the app does in a test joins the test's transaction, which is rolled back.
+def joined_client(app, tm, dbsession):
+    """A WebTest client whose requests join the test's transaction (rolled back after)."""
     return webtest.TestApp(
         app,
         extra_environ={
@@ -116,6 +115,12 @@ def testapp(app, tm, dbsession):
             "app.dbsession": dbsession,
         },
     )
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    # Everything the app does in a test joins the test's transaction, which is rolled back.
+    return joined_client(app, tm, dbsession)
 
 
 @pytest.fixture

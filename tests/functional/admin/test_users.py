@@ -1,11 +1,11 @@
 """Accounts in the editors' area: admins manage users; everyone changes their password."""
 
 import pytest
-import webtest
 from sqlalchemy import func, select
 
 from pybackend.models import AuditEntry, User, UserSession
 from pybackend.services import accounts
+from tests.conftest import joined_client
 from tests.functional.admin_helpers import PASSWORD, csrf, logged_in, login, make_user
 
 NEW_PASSWORD = "another long passphrase 42"
@@ -13,15 +13,7 @@ NEW_PASSWORD = "another long passphrase 42"
 
 def client(app, tm, dbsession):
     """A second browser, sharing the test's transaction."""
-    return webtest.TestApp(
-        app,
-        extra_environ={
-            "HTTP_HOST": "example.com",
-            "tm.active": True,
-            "tm.manager": tm,
-            "app.dbsession": dbsession,
-        },
-    )
+    return joined_client(app, tm, dbsession)
 
 
 @pytest.fixture
