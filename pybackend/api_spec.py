@@ -213,6 +213,14 @@ def _schemas():
                 "items": _array(_schema("SearchHit")),
                 "suggestions": _array(_string()),
                 **PAGING,
+                "total_exact": {
+                    "type": "boolean",
+                    "description": (
+                        "False for a broad query: it matched more than `total` documents, "
+                        "and only the first `total` can be paged through (matches in a "
+                        "title or summary first, ranked, then the others, newest first)."
+                    ),
+                },
             }
         ),
     }

@@ -24,6 +24,7 @@ The index follows every content change in the same transaction: models/search.py
 ``index_changed_items`` from a flush listener.
 """
 
+import contextlib
 import dataclasses
 import difflib
 import re
@@ -37,7 +38,13 @@ from sqlalchemy.orm import Session, selectinload
 from ..i18n import _
 from ..models.content_state import bump_generation
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE, Item, ItemText
-from ..models.search import ALIAS_MAX, SearchAlias, SearchDocument
+from ..models.search import (
+    ALIAS_MAX,
+    SearchAlias,
+    SearchDocument,
+    document_id,
+    document_id_range,
+)
 from .content import text_for
 
 MAX_QUERY_LENGTH = 200
@@ -51,6 +58,12 @@ MAX_SUGGESTIONS = 5
 # at most this many of them: a typo in the first two letters is rarely what people make.
 SUGGESTION_PREFIX = 2
 MAX_SUGGESTION_CANDIDATES = 2000
+# Up to this many matches are counted and ranked exactly. Ranking costs per match (FTS5's
+# bm25, PostgreSQL's ts_rank read every matching document), so a word in half of 100 000
+# topics took a second. A broader query is answered in bounded time instead: matches in a
+# title or summary first (the newest MAX_RANKED of them, ranked), then the other matches,
+# newest first; its total is reported as "more than MAX_RANKED" and paging stops there.
+MAX_RANKED = 1000
 
 # Column weights, title : summary : body = 10 : 4 : 1 on both backends. FTS5 multiplies
 # term counts by them (so a word three times in the body still ranks below one in the
@@ -105,9 +118,11 @@ class Hit:
 @dataclasses.dataclass
 class Results:
     query: str
+    # Exact when ``total_exact``; otherwise MAX_RANKED, of more matches than that.
     total: int
     hits: list[Hit]
     suggestions: list[str]
+    total_exact: bool = True
 
 
 # ---------------------------------------------------------------- words and documents
@@ -161,6 +176,7 @@ def _documents(item_id, texts):
             bodies[text_lang] = markdown_text(body)
         rows.append(
             {
+                "id": document_id(item_id, lang),
                 "item_id": item_id,
                 "lang": lang,
                 "text_lang": text_lang,
@@ -174,8 +190,8 @@ def _documents(item_id, texts):
 
 # Raw SQL, not the ORM: the migration that creates the index runs this too.
 _INSERT_DOCUMENT = text(
-    "INSERT INTO search_documents (item_id, lang, text_lang, title, summary, body) "
-    "VALUES (:item_id, :lang, :text_lang, :title, :summary, :body)"
+    "INSERT INTO search_documents (id, item_id, lang, text_lang, title, summary, body) "
+    "VALUES (:id, :item_id, :lang, :text_lang, :title, :summary, :body)"
 )
 _PUBLIC_TEXTS = text(
     "SELECT t.item_id, t.lang, t.title, t.summary, t.body "
@@ -347,54 +363,174 @@ class _Backend:
         self.lang = lang
 
     def params(self):
-        """The query as the backend's syntax: groups AND-ed, alternatives OR-ed, prefixes."""
+        """The query as the backend's syntax: groups AND-ed, alternatives OR-ed, prefixes.
+
+        One-letter words match whole words only: as prefixes they would match nearly every
+        document, and the backends have no prefix index that short.
+        """
+
+        def term(word):
+            return (self.PREFIX if len(word) > 1 else self.WORD).format(word)
 
         def alternative(words):
-            return f" {self.AND} ".join(self.PREFIX.format(word) for word in words)
+            return f" {self.AND} ".join(term(word) for word in words)
 
         query = f" {self.AND} ".join(
             "(" + f" {self.OR} ".join(f"({alternative(alt)})" for alt in group) + ")"
             for group in self.groups
         )
-        return {"query": query}
+        low, high = document_id_range(self.lang)
+        return {"query": query, "lang": self.lang, "id_low": low, "id_high": high}
+
+    # Only our own constant fragments are formatted into the SQL below; input is bound.
+
+    def count(self, cap):
+        """The number of matches, counting no further than ``cap``."""
+        sql = f"SELECT count(*) FROM (SELECT 1 {self.matches} LIMIT :cap) AS m"  # noqa: S608
+        return self._run("sparse", sql, {"cap": cap})[0][0]
+
+    @contextlib.contextmanager
+    def plan(self, kind):
+        """Planner settings for one of the queries below (none by default).
+
+        ``sparse``: all matches are wanted (a count, a ranking); ``dense``: the newest
+        few of a query known to match many; ``head``: the planner's own choice.
+        """
+        yield
+
+    def _run(self, kind, sql, params, *bindparams):
+        statement = text(sql).bindparams(*bindparams)
+        with self.plan(kind):
+            return self.dbsession.execute(statement, {**self.params(), **params}).all()
 
     def page(self, offset, limit):
-        """(rows of id, item_id, text_lang, rank, total; total) for one page, best first."""
-        params = {**self.params(), "lang": self.lang}
-        # The window count sits outside: FTS5's bm25() cannot run beside a window function.
-        # Only our own constant fragments are formatted into the SQL; input is bound.
-        rows = self.dbsession.execute(
-            text(
-                "SELECT id, item_id, text_lang, rank, count(*) OVER () AS total "  # noqa: S608
-                "FROM "
-                f"(SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank {self.matches}) "
-                "AS matches ORDER BY rank DESC, item_id LIMIT :limit OFFSET :offset"
-            ),
-            {**params, "offset": offset, "limit": limit},
-        ).all()
-        if rows:
-            return rows, rows[0].total
-        if not offset:
-            return rows, 0
-        # Past the last page: no row came back to carry the window count.
-        count = text(f"SELECT count(*) {self.matches}")  # noqa: S608 (constant fragments only)
-        return rows, self.dbsession.scalar(count, params)
+        """(rows of id, item_id, text_lang, rank; total; whether the total is exact)."""
+        total = self.count(MAX_RANKED + 1)
+        if total <= MAX_RANKED:
+            return self._ranked(offset, limit), total, True
+        if offset >= MAX_RANKED:
+            return [], MAX_RANKED, False
+        limit = min(limit, MAX_RANKED - offset)
+        head = self._head()
+        rows = head[offset : offset + limit]
+        if len(rows) < limit:
+            rows += self._newest(
+                [row.id for row in head], max(0, offset - len(head)), limit - len(rows)
+            )
+        return rows, MAX_RANKED, False
+
+    def _ranked(self, offset, limit):
+        """All matches ranked (there are at most MAX_RANKED): one page of them."""
+        sql = (
+            "SELECT id, item_id, text_lang, rank FROM "  # noqa: S608
+            f"(SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank {self.matches}) "
+            "AS matches ORDER BY rank DESC, item_id LIMIT :limit OFFSET :offset"
+        )
+        return self._run("sparse", sql, {"offset": offset, "limit": limit})
+
+    def _head(self):
+        """The newest MAX_RANKED matches in a title or summary, ranked, best first."""
+        sql = (
+            f"SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank "  # noqa: S608
+            f"{self.head_matches} ORDER BY {self.newest_first} LIMIT :cap"
+        )
+        rows = self._run("head", sql, {**self.head_params(), "cap": MAX_RANKED})
+        return sorted(rows, key=lambda row: (-row.rank, row.item_id))
+
+    def _newest(self, exclude, offset, limit):
+        """The other matches, newest first (unranked: rank 0)."""
+        sql = (
+            "SELECT d.id, d.item_id, d.text_lang, 0.0 AS rank "  # noqa: S608
+            f"{self.newest_matches} AND d.id NOT IN :exclude "
+            f"ORDER BY {self.newest_first} LIMIT :limit OFFSET :offset"
+        )
+        params = {"exclude": exclude or [0], "offset": offset, "limit": limit}
+        return self._run("dense", sql, params, bindparam("exclude", expanding=True))
+
+    def head_params(self):
+        return {}
 
 
 class _PostgresBackend(_Backend):
     _CONFIG = "CAST(CASE d.text_lang WHEN 'en' THEN 'english' ELSE 'indonesian' END AS regconfig)"
     rank = f"ts_rank({_PG_WEIGHTS}, d.document, to_tsquery({_CONFIG}, :query))"
+    newest_first = "d.id DESC"
     # One branch per text language, with a constant configuration, so each can use the
-    # GIN index.
-    matches = (
+    # GIN index; the reader language a constant too (one of LANGUAGES, checked), so the
+    # planner picks that language's partial index (revision 0005).
+    _MATCHES = (
         "FROM search_documents AS d JOIN items AS i ON i.id = d.item_id "
-        "WHERE d.lang = :lang AND i.status = 'published' AND i.deleted_at IS NULL "
-        "AND ((d.text_lang = 'en' AND d.document @@ to_tsquery('english', :query)) "
-        "OR (d.text_lang = 'id' AND d.document @@ to_tsquery('indonesian', :query)))"
+        "WHERE d.lang = '{lang}' AND i.status = 'published' AND i.deleted_at IS NULL "
+        "AND ((d.text_lang = 'en' AND d.{column} @@ to_tsquery('english', :query)) "
+        "OR (d.text_lang = 'id' AND d.{column} @@ to_tsquery('indonesian', :query)))"
     )
+    # Newest first is a walk down the primary key: from the language's highest id.
+    _ID_RANGE = " AND d.id >= :id_low AND d.id < :id_high"
+    # The planner estimates a tsquery's matches from statistics of the whole column, for
+    # both languages together, and under a LIMIT it likes to walk the table or the
+    # primary key hoping to stop early: a count of a word frequent in Indonesian and rare
+    # in English read every row (1–2 s at 100 000 topics). So: counts and rankings scan
+    # the GIN index (they cost what its posting lists cost), the newest of a broad query
+    # walk the primary key (at least MAX_RANKED in 100 000 match, so the walk is short).
+    # On two cores a parallel plan only queues behind the other requests.
+    _PLANS = {
+        "sparse": {"enable_seqscan": "off", "enable_indexscan": "off"},
+        "dense": {"enable_seqscan": "off", "enable_bitmapscan": "off"},
+        "head": {},
+    }
+    _ALWAYS = {"max_parallel_workers_per_gather": "0"}
+
+    def __init__(self, dbsession, groups, lang):
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        super().__init__(dbsession, groups, lang)
+
+    @property
+    def matches(self):
+        return self._MATCHES.format(lang=self.lang, column="document")
+
+    @property
+    def newest_matches(self):
+        return self.matches + self._ID_RANGE
+
+    @property
+    def head_matches(self):
+        # Matches in a title or summary: the generated ``head`` tsvector (revision 0005).
+        # How many there are varies too much for one plan: the planner chooses.
+        return self._MATCHES.format(lang=self.lang, column="head") + self._ID_RANGE
+
+    @contextlib.contextmanager
+    def plan(self, kind):
+        settings = {**self._ALWAYS, **self._PLANS[kind]}
+        names = list(settings)
+        calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+        sql = text(f"SELECT {calls}")  # noqa: S608 (placeholders only)
+
+        def set_all(values):
+            params = {}
+            for i, name in enumerate(names):
+                params[f"n{i}"], params[f"v{i}"] = name, values[name]
+            self.dbsession.execute(sql, params)
+
+        current = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+        previous = dict(
+            zip(
+                names,
+                self.dbsession.execute(
+                    text(f"SELECT {current}"),  # noqa: S608 (placeholders only)
+                    {f"n{i}": name for i, name in enumerate(names)},
+                ).one(),
+                strict=True,
+            )
+        )
+        set_all(settings)
+        try:
+            yield
+        finally:
+            set_all(previous)
 
     # The tsquery: every word a prefix (``word:*``); bound, never spliced into SQL.
-    AND, OR, PREFIX = "&", "|", "{}:*"
+    AND, OR, PREFIX, WORD = "&", "|", "{}:*", "{}"
 
     def snippets(self, doc_ids):
         query = f"to_tsquery({self._CONFIG}, :query)"
@@ -422,21 +558,42 @@ class _SqliteBackend(_Backend):
     matches = (
         "FROM search_fts CROSS JOIN search_documents AS d ON d.id = search_fts.rowid "
         "CROSS JOIN items AS i ON i.id = d.item_id "
-        "WHERE search_fts MATCH :query AND d.lang = :lang "
+        "WHERE search_fts MATCH :query "
+        "AND search_fts.rowid >= :id_low AND search_fts.rowid < :id_high AND d.lang = :lang "
         "AND i.status = 'published' AND i.deleted_at IS NULL"
     )
 
+    newest_matches = matches
+    # Matches in a title or summary: the same query under an FTS5 column filter.
+    head_matches = matches.replace("MATCH :query", "MATCH :head_query")
+    # FTS5 hands out rowids in descending order without sorting.
+    newest_first = "search_fts.rowid DESC"
+
     # The FTS5 query: every word a quoted prefix (``"word"*``); bound as one value. Words
     # are letters and digits only, so the quotes cannot be broken out of.
-    AND, OR, PREFIX = "AND", "OR", '"{}"*'
+    AND, OR, PREFIX, WORD = "AND", "OR", '"{}"*', '"{}"'
+
+    def head_params(self):
+        return {"head_query": "{title summary} : (" + self.params()["query"] + ")"}
 
     def snippets(self, doc_ids):
         sql = text(
             "SELECT rowid, highlight(search_fts, 1, :open, :close), "  # noqa: S608 (constants)
             f"snippet(search_fts, 2, :open, :close, '…', {_SQLITE_SNIPPET_TOKENS}) "
-            "FROM search_fts WHERE search_fts MATCH :query AND rowid IN :ids"
+            # One pass over the match within the page's rowid range: with ``rowid IN``
+            # FTS5 would evaluate the whole MATCH again for every id (the + keeps the IN
+            # out of the virtual table's index).
+            "FROM search_fts WHERE search_fts MATCH :query "
+            "AND rowid BETWEEN :low AND :high AND +rowid IN :ids"
         ).bindparams(bindparam("ids", expanding=True))
-        params = {**self.params(), "open": _OPEN, "close": _CLOSE, "ids": doc_ids}
+        params = {
+            **self.params(),
+            "open": _OPEN,
+            "close": _CLOSE,
+            "ids": doc_ids,
+            "low": min(doc_ids),
+            "high": max(doc_ids),
+        }
         return {row[0]: (row[1], row[2]) for row in self.dbsession.execute(sql, params)}
 
 
@@ -507,7 +664,7 @@ def search(dbsession, query, lang, offset=0, limit=10):
         # The index is written at flush: search what this transaction has changed.
         dbsession.flush()
     backend = _backend_for(dbsession, _expand(dbsession, words), lang)
-    rows, total = backend.page(offset, limit)
+    rows, total, exact = backend.page(offset, limit)
     hits = []
     if rows:
         snippets = backend.snippets([row.id for row in rows])
@@ -534,7 +691,7 @@ def search(dbsession, query, lang, offset=0, limit=10):
                 )
             )
     suggestions = [] if total else _suggestions(dbsession, words, lang)
-    return Results(query=query, total=total, hits=hits, suggestions=suggestions)
+    return Results(query=query, total=total, hits=hits, suggestions=suggestions, total_exact=exact)
 
 
 def _suggestions(dbsession, words, lang):

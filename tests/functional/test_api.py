@@ -561,6 +561,19 @@ def test_search_in_english_with_pages(testapp):
     get(testapp, f"/api/v1/search?q=python&per_page=2&page={first['pages'] + 1}", status=404)
 
 
+def test_search_says_when_the_total_is_a_lower_bound(testapp, dbsession, monkeypatch):
+    from pybackend.services import search
+    from tests.services.test_search import broad_topics
+
+    assert get(testapp, "/api/v1/search?q=django").json["total_exact"] is True
+    monkeypatch.setattr(search, "MAX_RANKED", 4)
+    broad_topics(dbsession)
+    body = get(testapp, "/api/v1/search?q=brdq&per_page=3").json
+    assert (body["total"], body["total_exact"], body["pages"]) == (4, False, 2)
+    assert [hit["slug"] for hit in body["items"]] == ["luas-judul", "luas-ringkasan", "luas-isi-3"]
+    get(testapp, "/api/v1/search?q=brdq&per_page=3&page=3", status=404)
+
+
 def test_search_finds_nothing_and_suggests(testapp):
     body = get(testapp, "/api/v1/search?q=djnago").json
     assert (body["total"], body["items"], body["pages"]) == (0, [], 1)

@@ -5,9 +5,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from pybackend.services import search
 from pybackend.services.search import MAX_QUERY_LENGTH
 from tests.factories import make_topic
-from tests.services.test_search import NASTY
+from tests.services.test_search import NASTY, broad_topics
 
 
 def result_links(res):
@@ -177,3 +178,25 @@ def test_repeated_q_says_why(testapp):
 def test_nasty_queries_never_fail(testapp, prefix, query):
     res = testapp.get(f"{prefix}/search?q={quote(query)}", expect_errors=True)
     assert res.status_int in (200, 400)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "heading"), [("", "Lebih dari 4 hasil untuk"), ("/en", "More than 4 results for")]
+)
+def test_a_broad_query_says_more_than_and_pages_up_to_the_cap(
+    testapp, dbsession, monkeypatch, prefix, heading
+):
+    monkeypatch.setattr(search, "MAX_RANKED", 4)
+    monkeypatch.setattr("pybackend.views.search.RESULTS_PER_PAGE", 3)
+    broad_topics(dbsession)
+    res = testapp.get(f"{prefix}/search", params={"q": "brdq"}, status=200)
+    assert res.html.h1.get_text().startswith(heading)
+    assert res.html.find(class_="search-note")
+    assert hrefs(res) == [
+        f"{prefix}/topics/luas-judul",
+        f"{prefix}/topics/luas-ringkasan",
+        f"{prefix}/topics/luas-isi-3",
+    ]
+    second = testapp.get(f"{prefix}/search", params={"q": "brdq", "page": 2}, status=200)
+    assert hrefs(second) == [f"{prefix}/topics/luas-isi-2"]
+    testapp.get(f"{prefix}/search", params={"q": "brdq", "page": 3}, status=404)

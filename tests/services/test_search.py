@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from pybackend.models import Item, ItemText, SearchAlias, SearchDocument
+from pybackend.models.search import EN_ID_OFFSET, document_id
 from pybackend.services import search
 from tests.conftest import run_migrations, table_names
 from tests.factories import make_example, make_topic
@@ -108,6 +109,44 @@ def test_sqlite_runs_the_full_text_match_first(dbsession, backend):
     sql = f"EXPLAIN QUERY PLAN SELECT d.id {query.matches}"  # noqa: S608 (constant SQL)
     plan = [row[3] for row in dbsession.execute(text(sql), {**query.params(), "lang": "id"})]
     assert plan[0].startswith("SCAN search_fts VIRTUAL TABLE"), plan
+
+
+def test_sqlite_filters_the_language_inside_the_full_text_index(dbsession, backend):
+    """The language is a rowid range FTS5 applies itself (not a filter on every match)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL has one partial GIN index per language instead")
+    query = search._SqliteBackend(dbsession, ((("python",),),), "en")
+    sql = f"EXPLAIN QUERY PLAN SELECT d.id {query.matches}"  # noqa: S608 (constant SQL)
+    plan = [row[3] for row in dbsession.execute(text(sql), query.params())]
+    # FTS5's index number shows the constraints it takes: M (MATCH), > and < (rowid range).
+    assert "M" in plan[0] and ">" in plan[0] and "<" in plan[0], plan
+
+
+def test_postgresql_planner_settings_last_only_for_the_search(dbsession, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite's plans need no settings")
+    names = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan")
+    before = [dbsession.scalar(text(f"SHOW {name}")) for name in names]
+    broad = search.MAX_RANKED
+    search.search(dbsession, "python", "id")
+    try:
+        search.MAX_RANKED = 1
+        assert not search.search(dbsession, "python", "id").total_exact
+    finally:
+        search.MAX_RANKED = broad
+    assert [dbsession.scalar(text(f"SHOW {name}")) for name in names] == before == ["on"] * 3
+
+
+def test_document_ids_carry_the_language(dbsession):
+    made = topic(dbsession, "id-dok", ("Dokumen", "", ""), ("Document", "", ""))
+    ids = dict(
+        dbsession.execute(
+            select(SearchDocument.lang, SearchDocument.id).where(SearchDocument.item_id == made.id)
+        ).all()
+    )
+    assert ids == {"id": made.id, "en": made.id + EN_ID_OFFSET}
+    with pytest.raises(ValueError, match="outside"):
+        document_id(EN_ID_OFFSET, "id")
 
 
 def test_both_languages(dbsession):
@@ -220,6 +259,60 @@ def test_paging(dbsession):
     assert len(first.hits) == len(second.hits) == 3 and len(last.hits) == 1
     assert not set(slugs(first)) & set(slugs(second))
     assert beyond.hits == []
+
+
+# ----------------------------------------------------------------------- broad queries
+
+
+def broad_topics(dbsession):
+    """Four body-only matches of "brdq" (oldest first), then a summary and a title match."""
+    for n in range(4):
+        topic(dbsession, f"luas-isi-{n}", (f"Lain {n}", "Ringkasan", "Isi brdq di sini."))
+    topic(dbsession, "luas-ringkasan", ("Lagi", "Tentang brdq", "Isi."))
+    topic(dbsession, "luas-judul", ("Brdq", "Ringkasan", "Isi."))
+
+
+def test_up_to_max_ranked_matches_are_counted_and_ranked_exactly(dbsession, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RANKED", 6)
+    broad_topics(dbsession)
+    results = search.search(dbsession, "brdq", "id")
+    assert (results.total, results.total_exact) == (6, True)
+    assert slugs(results)[:2] == ["luas-judul", "luas-ringkasan"]
+    assert sorted(slugs(results)[2:]) == [f"luas-isi-{n}" for n in range(4)]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_broad_query_shows_title_and_summary_matches_first_then_the_newest(
+    dbsession, monkeypatch, lang
+):
+    monkeypatch.setattr(search, "MAX_RANKED", 4)
+    broad_topics(dbsession)
+    results = search.search(dbsession, "brdq", lang)
+    # Six match: the total says "more than four", and four can be paged through.
+    assert (results.total, results.total_exact) == (4, False)
+    assert slugs(results) == ["luas-judul", "luas-ringkasan", "luas-isi-3", "luas-isi-2"]
+    assert [hit.lang for hit in results.hits] == ["id"] * 4
+    first = search.search(dbsession, "brdq", lang, offset=0, limit=3)
+    second = search.search(dbsession, "brdq", lang, offset=3, limit=3)
+    assert slugs(first) + slugs(second) == slugs(results)
+    assert search.search(dbsession, "brdq", lang, offset=4, limit=3).hits == []
+
+
+def test_a_broad_query_with_many_title_matches_keeps_the_newest(dbsession, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RANKED", 2)
+    for n in range(4):
+        topic(dbsession, f"judul-{n}", (f"Brdt {n}", "", ""))
+    results = search.search(dbsession, "brdt", "id")
+    assert (results.total, results.total_exact) == (2, False)
+    assert sorted(slugs(results)) == ["judul-2", "judul-3"]
+
+
+def test_a_one_letter_word_is_not_a_prefix(dbsession):
+    topic(dbsession, "huruf-q", ("Vektor q", "", ""))
+    topic(dbsession, "kata-q", ("Qwyxz", "", ""))
+    found = find(dbsession, "q")
+    assert "huruf-q" in found and "kata-q" not in found
+    assert find(dbsession, "qw") == ["kata-q"]
 
 
 # ---------------------------------------------------------------------------- snippets

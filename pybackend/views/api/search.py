@@ -44,4 +44,9 @@ def search(request):
         for hit in results.hits
     ]
     body = paging.body(items, results.total, [("q", query), *lang_query(lang)])
-    return {"query": query, **body, "suggestions": list(results.suggestions)}
+    return {
+        "query": query,
+        **body,
+        "total_exact": results.total_exact,
+        "suggestions": list(results.suggestions),
+    }
