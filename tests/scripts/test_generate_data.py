@@ -274,3 +274,20 @@ def test_same_seed_same_content():
     assert rows == [second.topic_rows(i) for i in range(20)]
     assert rows != [other.topic_rows(i) for i in range(20)]
     assert first.links == second.links
+
+
+def test_statistics_are_fresh_after_a_bulk_load_on_postgresql(dbengine, backend):
+    from pybackend.scripts.generate_data import analyze
+
+    if backend != "postgresql":
+        pytest.skip("SQLite is left without statistics, as a fresh make run has none")
+    with dbengine.connect() as connection:
+        before = connection.scalar(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'search_documents'")
+        )
+    analyze(dbengine)
+    with dbengine.connect() as connection:
+        after = connection.scalar(
+            text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'search_documents'")
+        )
+    assert after is not None and (before is None or after > before)
