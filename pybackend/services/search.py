@@ -383,10 +383,27 @@ class _Backend:
         return {"query": query, "lang": self.lang, "id_low": low, "id_high": high}
 
     # Only our own constant fragments are formatted into the SQL below; input is bound.
+    #
+    # Each query works on the index alone (``hits``: FROM/WHERE over the full-text index,
+    # one reader language, ``doc_id`` the document's id) and joins documents and items
+    # only for the rows it returns. The index holds public items only (kept so in the
+    # same transaction as every change); the join to ``items`` re-checks it for what is
+    # shown.
+
+    def _rows(self, kind, inner, params, *bindparams):
+        """Rows of id, item_id, text_lang, rank for the (id, rank) rows ``inner`` selects."""
+        sql = (
+            "SELECT d.id, d.item_id, d.text_lang, m.rank "  # noqa: S608
+            f"FROM ({inner}) AS m {self.JOIN} search_documents AS d ON d.id = m.id "
+            f"{self.JOIN} items AS i ON i.id = d.item_id "
+            "WHERE i.status = 'published' AND i.deleted_at IS NULL "
+            "ORDER BY m.rank DESC, d.id"
+        )
+        return self._run(kind, sql, params, *bindparams)
 
     def count(self, cap):
         """The number of matches, counting no further than ``cap``."""
-        sql = f"SELECT count(*) FROM (SELECT 1 {self.matches} LIMIT :cap) AS m"  # noqa: S608
+        sql = f"SELECT count(*) FROM (SELECT 1 {self.hits} LIMIT :cap) AS m"  # noqa: S608
         return self._run("sparse", sql, {"cap": cap})[0][0]
 
     @contextlib.contextmanager
@@ -421,31 +438,30 @@ class _Backend:
 
     def _ranked(self, offset, limit):
         """All matches ranked (there are at most MAX_RANKED): one page of them."""
-        sql = (
-            "SELECT id, item_id, text_lang, rank FROM "  # noqa: S608
-            f"(SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank {self.matches}) "
-            "AS matches ORDER BY rank DESC, item_id LIMIT :limit OFFSET :offset"
+        inner = (
+            f"SELECT {self.doc_id} AS id, {self.rank} AS rank {self.hits} "  # noqa: S608
+            f"ORDER BY rank DESC, {self.doc_id} LIMIT :limit OFFSET :offset"
         )
-        return self._run("sparse", sql, {"offset": offset, "limit": limit})
+        return self._rows("sparse", inner, {"offset": offset, "limit": limit})
 
     def _head(self):
         """The newest MAX_RANKED matches in a title or summary, ranked, best first."""
-        sql = (
-            f"SELECT d.id, d.item_id, d.text_lang, {self.rank} AS rank "  # noqa: S608
-            f"{self.head_matches} ORDER BY {self.newest_first} LIMIT :cap"
+        inner = (
+            f"SELECT {self.doc_id} AS id, {self.rank} AS rank {self.head_hits} "  # noqa: S608
+            f"ORDER BY {self.doc_id} DESC LIMIT :cap"
         )
-        rows = self._run("head", sql, {**self.head_params(), "cap": MAX_RANKED})
-        return sorted(rows, key=lambda row: (-row.rank, row.item_id))
+        return self._rows("head", inner, {**self.head_params(), "cap": MAX_RANKED})
 
     def _newest(self, exclude, offset, limit):
-        """The other matches, newest first (unranked: rank 0)."""
-        sql = (
-            "SELECT d.id, d.item_id, d.text_lang, 0.0 AS rank "  # noqa: S608
-            f"{self.newest_matches} AND d.id NOT IN :exclude "
-            f"ORDER BY {self.newest_first} LIMIT :limit OFFSET :offset"
+        """The other matches, newest first (unranked: rank 0, so the order is by id)."""
+        inner = (
+            f"SELECT {self.doc_id} AS id, 0.0 AS rank {self.newest_hits} "  # noqa: S608
+            f"AND {self.doc_id} NOT IN :exclude "
+            f"ORDER BY {self.doc_id} DESC LIMIT :limit OFFSET :offset"
         )
         params = {"exclude": exclude or [0], "offset": offset, "limit": limit}
-        return self._run("dense", sql, params, bindparam("exclude", expanding=True))
+        rows = self._rows("dense", inner, params, bindparam("exclude", expanding=True))
+        return sorted(rows, key=lambda row: -row.id)
 
     def head_params(self):
         return {}
@@ -454,13 +470,13 @@ class _Backend:
 class _PostgresBackend(_Backend):
     _CONFIG = "CAST(CASE d.text_lang WHEN 'en' THEN 'english' ELSE 'indonesian' END AS regconfig)"
     rank = f"ts_rank({_PG_WEIGHTS}, d.document, to_tsquery({_CONFIG}, :query))"
-    newest_first = "d.id DESC"
+    doc_id = "d.id"
+    JOIN = "JOIN"
     # One branch per text language, with a constant configuration, so each can use the
     # GIN index; the reader language a constant too (one of LANGUAGES, checked), so the
     # planner picks that language's partial index (revision 0005).
-    _MATCHES = (
-        "FROM search_documents AS d JOIN items AS i ON i.id = d.item_id "
-        "WHERE d.lang = '{lang}' AND i.status = 'published' AND i.deleted_at IS NULL "
+    _HITS = (
+        "FROM search_documents AS d WHERE d.lang = '{lang}' "
         "AND ((d.text_lang = 'en' AND d.{column} @@ to_tsquery('english', :query)) "
         "OR (d.text_lang = 'id' AND d.{column} @@ to_tsquery('indonesian', :query)))"
     )
@@ -486,18 +502,18 @@ class _PostgresBackend(_Backend):
         super().__init__(dbsession, groups, lang)
 
     @property
-    def matches(self):
-        return self._MATCHES.format(lang=self.lang, column="document")
+    def hits(self):
+        return self._HITS.format(lang=self.lang, column="document")
 
     @property
-    def newest_matches(self):
-        return self.matches + self._ID_RANGE
+    def newest_hits(self):
+        return self.hits + self._ID_RANGE
 
     @property
-    def head_matches(self):
+    def head_hits(self):
         # Matches in a title or summary: the generated ``head`` tsvector (revision 0005).
         # How many there are varies too much for one plan: the planner chooses.
-        return self._MATCHES.format(lang=self.lang, column="head") + self._ID_RANGE
+        return self._HITS.format(lang=self.lang, column="head") + self._ID_RANGE
 
     @contextlib.contextmanager
     def plan(self, kind):
@@ -552,22 +568,20 @@ class _PostgresBackend(_Backend):
 
 class _SqliteBackend(_Backend):
     rank = f"-bm25(search_fts, {_SQLITE_WEIGHTS})"
-    # CROSS JOIN fixes SQLite's join order: the FTS5 MATCH runs once and drives the
-    # joins. With plain JOINs the planner may walk ``items`` and run the MATCH once per
-    # item (8.7 s instead of 0.02 s for one word at 5 000 topics).
-    matches = (
-        "FROM search_fts CROSS JOIN search_documents AS d ON d.id = search_fts.rowid "
-        "CROSS JOIN items AS i ON i.id = d.item_id "
-        "WHERE search_fts MATCH :query "
-        "AND search_fts.rowid >= :id_low AND search_fts.rowid < :id_high AND d.lang = :lang "
-        "AND i.status = 'published' AND i.deleted_at IS NULL"
+    doc_id = "search_fts.rowid"
+    # CROSS JOIN fixes SQLite's join order: the index's rows drive the joins. With plain
+    # JOINs the planner may walk ``items`` and run the MATCH once per item (8.7 s instead
+    # of 0.02 s for one word at 5 000 topics).
+    JOIN = "CROSS JOIN"
+    # The reader language is a rowid range (models/search.py, document_id), which FTS5
+    # applies while it reads the index.
+    hits = (
+        "FROM search_fts WHERE search_fts MATCH :query "
+        "AND search_fts.rowid >= :id_low AND search_fts.rowid < :id_high"
     )
-
-    newest_matches = matches
+    newest_hits = hits
     # Matches in a title or summary: the same query under an FTS5 column filter.
-    head_matches = matches.replace("MATCH :query", "MATCH :head_query")
-    # FTS5 hands out rowids in descending order without sorting.
-    newest_first = "search_fts.rowid DESC"
+    head_hits = hits.replace("MATCH :query", "MATCH :head_query")
 
     # The FTS5 query: every word a quoted prefix (``"word"*``); bound as one value. Words
     # are letters and digits only, so the quotes cannot be broken out of.
