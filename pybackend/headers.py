@@ -1,7 +1,7 @@
 """Headers every response carries: a request id and the security headers."""
 
+import os
 import re
-import uuid
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -22,10 +22,10 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def request_id(request):
     """The proxy's X-Request-Id when it looks sane, else a new random one."""
-    incoming = request.headers.get("X-Request-Id", "")
+    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
     if _REQUEST_ID_RE.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 _HSTS = "max-age=31536000; includeSubDomains"
@@ -39,13 +39,14 @@ _ALWAYS = (
 def add_headers(request, response):
     """The request id and the security headers a response does not set itself."""
     headerlist = response.headerlist
-    present = {name.lower() for name, _ in headerlist}
+    present = {name.lower(): value for name, value in headerlist}
     if "x-request-id" not in present:
         headerlist.append(("X-Request-Id", request.request_id))
     for name, value in _ALWAYS:
         if name.lower() not in present:
             headerlist.append((name, value))
-    if "content-security-policy" not in present and response.content_type == "text/html":
+    media_type = present.get("content-type", "").split(";", 1)[0].strip().lower()
+    if "content-security-policy" not in present and media_type == "text/html":
         headerlist.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
     if "strict-transport-security" not in present and request.scheme == "https":
         headerlist.append(("Strict-Transport-Security", _HSTS))
