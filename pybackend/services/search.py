@@ -248,6 +248,37 @@ def rebuild_index(dbsession):
         bump_generation(dbsession)
     else:
         connection = dbsession
+    if connection.dialect.name == "sqlite":
+        with _fts_rebuilt_at_the_end(connection):
+            return _rebuild_documents(connection)
+    return _rebuild_documents(connection)
+
+
+@contextlib.contextmanager
+def _fts_rebuilt_at_the_end(connection):
+    """SQLite: fill search_documents without the triggers, then rebuild FTS5 in one pass.
+
+    Row by row through the triggers, the index of 100 000 topics took four to six
+    minutes; FTS5's own 'rebuild' reads the content table once. The triggers are put
+    back exactly as the schema had them; all of it is in the caller's transaction.
+    """
+    triggers = connection.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master "
+            "WHERE type = 'trigger' AND tbl_name = 'search_documents' ORDER BY name"
+        )
+    ).all()
+    for name, _sql in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    try:
+        yield
+        connection.execute(text("INSERT INTO search_fts (search_fts) VALUES ('rebuild')"))
+    finally:
+        for _name, sql in triggers:
+            connection.execute(text(sql))
+
+
+def _rebuild_documents(connection):
     connection.execute(text("DELETE FROM search_documents"))
     count = 0
     batch, current, texts = [], None, {}

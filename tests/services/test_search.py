@@ -444,6 +444,19 @@ def test_index_item_and_rebuild(dbsession):
     assert find(dbsession, "celery", "en")[0] == "celery"
 
 
+def test_the_index_follows_edits_after_a_rebuild(dbsession):
+    search.rebuild_index(dbsession)
+    made = topic(dbsession, "pasca-bangun", ("Zqpasca", "", ""))
+    assert find(dbsession, "zqpasca") == ["pasca-bangun"]
+    made.texts["id"].title = "Zqlain"
+    dbsession.flush()
+    assert find(dbsession, "zqpasca") == [] and find(dbsession, "zqlain") == ["pasca-bangun"]
+    made.deleted_at = dt.datetime.now(dt.UTC)
+    dbsession.flush()
+    assert find(dbsession, "zqlain") == []
+    assert "celery" in find(dbsession, "asin")
+
+
 # ------------------------------------------------------------------------- bad input
 
 
