@@ -637,6 +637,9 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONPATH")}
         env["PYBACKEND_SECRET"] = self.secret
         env["PYTHONPATH"] = str(ROOT)
+        # A crash of a server (one segfault in libpython so far) leaves every thread's
+        # Python stack in its log, which the results keep for a dead server.
+        env["PYTHONFAULTHANDLER"] = "1"
         return env
 
     def server(self, *args, **kw):
@@ -778,11 +781,10 @@ class Bench:
                         code = server.process.returncode
                         how = f"signal {-code}" if code < 0 else f"status {code}"
                         note = f"server died ({how}) during this scenario"
-                        log(
-                            f"  {name}: the server died ({how}); its log ends:\n{server.log_tail()}"
-                        )
+                        tail = server.log_tail(80)
+                        log(f"  {name}: the server died ({how}); its log ends:\n{tail}")
                         info.setdefault("server_deaths", []).append(
-                            {"scenario": name, "how": how, "log_tail": server.log_tail()}
+                            {"scenario": name, "how": how, "log_tail": tail}
                         )
                     log(f"  {name:<12} {note}: restarting the server")
                     measured = [
