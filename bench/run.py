@@ -592,12 +592,6 @@ def prepare_database(backend, size, url, env):
         )
         info["generate_s"] = round(elapsed, 2)
         info["generate_output"] = result.stdout
-        # The generator leaves gigabytes of dirty pages (100 000 topics); the kernel's
-        # writeback of them took CPU from the first scenarios of that size (home and topic
-        # ran 0.5-0.6 x their speed at 12 topics; served again later, they are the same).
-        started = time.monotonic()
-        os.sync()
-        info["sync_s"] = round(time.monotonic() - started, 2)
         for line in result.stdout.splitlines():
             log(f"    {line}")
         if result.returncode == 3:
