@@ -88,6 +88,22 @@ WRK_SCRIPTS = {"search_names": "search_names.lua"}
 # time; 10 and 50 connections show throughput under load.
 LATENCY_SCENARIOS = ("search", "search_names")
 LATENCY_CONNECTIONS = 1
+# The figures the targets judge are the median of --runs wrk runs (hello beside each size
+# too): one 5 s run moved by +-30 % with whatever else the machine did, enough to flip a
+# ratio target from one run to the next. The other rows (throughput of searches and the
+# API under load) are one run each, to stay within the 15-minute budget.
+RATIO_SCENARIOS = ("home", "topic", "topic_304", "list")
+
+
+def median_run(results, key="rps"):
+    """The run in the middle by ``key``; the others' req/s and p99 are kept beside it."""
+    ordered = sorted(results, key=lambda r: r[key])
+    middle = dict(ordered[len(ordered) // 2])
+    middle["rps_runs"] = [r["rps"] for r in results]
+    middle["p99_runs"] = [r["p99_ms"] for r in results]
+    # An error in any run counts: the median run alone could hide one.
+    middle["errors"] = sum(r["errors"] for r in results)
+    return middle
 
 
 class BenchError(Exception):
@@ -137,7 +153,13 @@ def parse_args(argv):
         "--connections", type=int_list, default=[10, 50], help="wrk connections (default 10,50)"
     )
     parser.add_argument(
-        "--duration", type=int, default=None, help="seconds per wrk run (default 5; --quick 2)"
+        "--duration", type=int, default=None, help="seconds per wrk run (default 3; --quick 2)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="wrk runs of each ratio and latency measurement, median kept (default 3; --quick 1)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="2 s runs, no wrk warm-up, one baseline run"
@@ -163,9 +185,13 @@ def parse_args(argv):
     )
     args = parser.parse_args(argv)
     if args.duration is None:
-        args.duration = 2 if args.quick else 5
+        args.duration = 2 if args.quick else 3
     if not 1 <= args.duration <= 120:
         parser.error("--duration must be between 1 and 120 seconds")
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    if not 1 <= args.runs <= 9:
+        parser.error("--runs must be between 1 and 9")
     if args.baseline_runs is None:
         args.baseline_runs = 1 if args.quick else 2
     args.sizes = sorted(set(args.sizes))
@@ -694,7 +720,7 @@ class Bench:
     def hello_beside(self, backend, size, when, store):
         """Hello right before / after a size's scenarios: the ratios' denominator."""
         for connections in self.args.connections:
-            row = self._hello_run("hello", "/", connections, 1, backend, size)
+            row = self._hello_run("hello", "/", connections, self.args.runs, backend, size)
             previous = store.get(connections)
             if previous is None:
                 store[connections] = row
@@ -853,15 +879,24 @@ class Bench:
         if not self.args.quick:
             run_wrk(port, path, max(self.args.connections), 1, headers, script)  # warm-up
         for connections in self.connection_counts(name):
-            result = run_wrk(port, path, connections, self.args.duration, headers, script)
+            latency = connections == LATENCY_CONNECTIONS and name in LATENCY_SCENARIOS
+            runs = self.args.runs if latency or name in RATIO_SCENARIOS else 1
+            result = median_run(
+                [
+                    run_wrk(port, path, connections, self.args.duration, headers, script)
+                    for _ in range(runs)
+                ],
+                "p99_ms" if latency else "rps",
+            )
             row = self._row(backend, size, name, path, connections, result, note, status)
             row["first_request_ms"] = round(first_ms, 1)
             row["body_bytes"] = length
             self.rows.append(row)
+            several = f" (median of {runs})" if runs > 1 else ""
             log(
                 f"  {name:<12} c={connections:<3} {result['rps']:>8.0f} req/s  "
                 f"p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms  "
-                f"errors {result['errors']}{'  ' + note if note else ''}"
+                f"errors {result['errors']}{several}{'  ' + note if note else ''}"
             )
 
     def connection_counts(self, name):
@@ -882,6 +917,8 @@ class Bench:
             "rps": rps,
             "p50_ms": result.get("p50_ms"),
             "p99_ms": result.get("p99_ms"),
+            "rps_runs": result.get("rps_runs"),
+            "p99_runs": result.get("p99_runs"),
             "errors": result.get("errors"),
             "socket_errors": result.get("socket_errors"),
             "non_2xx_3xx": result.get("non_2xx_3xx"),
@@ -1142,6 +1179,7 @@ def main(argv=None):
                 "duration_s": args.duration,
                 "quick": args.quick,
                 "baseline_runs": args.baseline_runs,
+                "runs": args.runs,
                 "wrk": "wrk -t1 -c<connections> -d<duration> --timeout 5s --latency "
                 "-H 'Host: localhost'",
                 "server_main": bench.inis.settings,
