@@ -4,17 +4,23 @@ One service, two backends, chosen by the session's dialect. Both index the same 
 ``search_documents`` (one per public item and reader language, Markdown stripped to
 plain text, the English one falling back to the Indonesian text as the pages do), and
 both answer the same query: every word the reader typed, as a prefix ("asin" finds
-"asinkron"), AND-ed, each word or phrase OR-ed with its alias (``search_aliases``).
+"asinkron"; a one-letter word only itself), AND-ed, each word or phrase OR-ed with its
+alias (``search_aliases``).
 
-- PostgreSQL: a generated tsvector (A title, B summary, C body) with a GIN index, built
-  with the ``indonesian`` or ``english`` configuration according to the language the
-  text is written in, so words are stemmed ("frameworks" finds "framework"); ranked by
-  ``ts_rank``; snippets by ``ts_headline``.
-- SQLite: an FTS5 table (``unicode61 remove_diacritics 2``, prefix indexes) kept in step
-  with ``search_documents`` by triggers; ranked by ``bm25`` with the same column weights;
-  snippets by ``highlight()``/``snippet()``. SQLite has no stemming and no stop words:
+- PostgreSQL: a generated tsvector (A title, B summary, C body) with one GIN index per
+  reader language, built with the ``indonesian`` or ``english`` configuration according
+  to the language the text is written in, so words are stemmed ("frameworks" finds
+  "framework"); ranked by ``ts_rank``; snippets by ``ts_headline``.
+- SQLite: an FTS5 table (``unicode61 remove_diacritics 2``, prefix indexes of 2–7
+  characters) kept in step with ``search_documents`` by triggers; the reader language is
+  a rowid range; ranked by ``bm25`` with the same column weights; snippets by
+  ``highlight()``/``snippet()``. SQLite has no stemming and no stop words:
   "framework" finds "frameworks" (a prefix) but "frameworks" does not find "framework".
   Otherwise the two behave the same, as far as the engines go.
+
+Every search costs a bounded amount of work: up to MAX_RANKED matches are counted and
+ranked exactly; a broader query is answered from its title and summary matches first,
+then the newest others (see MAX_RANKED).
 
 User input never reaches SQL as syntax: the query is reduced to words of letters and
 digits, which are bound as parameters inside a tsquery / FTS5 expression that we build.
