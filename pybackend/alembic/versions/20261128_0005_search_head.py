@@ -84,6 +84,9 @@ def upgrade():
     if dialect == "sqlite":
         # Without the triggers, the ids change without touching the index twice.
         _drop_sqlite_fts()
+    elif dialect == "postgresql":
+        # Replaced below; without it the id updates do not rewrite a GIN index twice.
+        op.execute("DROP INDEX ix_search_documents_document")
     _set_ids(f"item_id + CASE lang WHEN 'en' THEN {EN_ID_OFFSET} ELSE 0 END")
     if dialect == "sqlite":
         for statement in _sqlite_fts("2 3 4 5 6 7"):
@@ -96,7 +99,6 @@ def upgrade():
         # One GIN index per tsvector and reader language, replacing revision 0003's: a
         # search reads only its own language's posting lists (a word frequent in
         # Indonesian text and rare in English costs the English search nothing).
-        op.execute("DROP INDEX ix_search_documents_document")
         for column in ("document", "head"):
             for lang in ("id", "en"):
                 op.execute(
