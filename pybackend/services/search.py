@@ -398,8 +398,12 @@ class _Backend:
         self.dbsession = dbsession
         self.groups = groups
         self.lang = lang
+        self._params = self._build_params()
 
     def params(self):
+        return self._params
+
+    def _build_params(self):
         """The query as the backend's syntax: groups AND-ed, alternatives OR-ed, prefixes.
 
         One-letter words match whole words only: as prefixes they would match nearly every
@@ -417,7 +421,7 @@ class _Backend:
             for group in self.groups
         )
         low, high = document_id_range(self.lang)
-        return {"query": query, "lang": self.lang, "id_low": low, "id_high": high}
+        return {"query": query, "id_low": low, "id_high": high}
 
     # Only our own constant fragments are formatted into the SQL below; input is bound.
     #
@@ -427,14 +431,14 @@ class _Backend:
     # same transaction as every change); the join to ``items`` re-checks it for what is
     # shown.
 
-    def _rows(self, kind, inner, params, *bindparams):
+    def _rows(self, kind, inner, params, *bindparams, order="m.rank DESC, d.id"):
         """Rows of id, item_id, text_lang, rank for the (id, rank) rows ``inner`` selects."""
         sql = (
             "SELECT d.id, d.item_id, d.text_lang, m.rank "  # noqa: S608
             f"FROM ({inner}) AS m {self.JOIN} search_documents AS d ON d.id = m.id "
             f"{self.JOIN} items AS i ON i.id = d.item_id "
             "WHERE i.status = 'published' AND i.deleted_at IS NULL "
-            "ORDER BY m.rank DESC, d.id"
+            f"ORDER BY {order}"
         )
         return self._run(kind, sql, params, *bindparams)
 
@@ -490,15 +494,15 @@ class _Backend:
         return self._rows("head", inner, {**self.head_params(), "cap": MAX_RANKED})
 
     def _newest(self, exclude, offset, limit):
-        """The other matches, newest first (unranked: rank 0, so the order is by id)."""
+        """The other matches, newest first (unranked: rank 0)."""
         inner = (
             f"SELECT {self.doc_id} AS id, 0.0 AS rank {self.newest_hits} "  # noqa: S608
             f"AND {self.doc_id} NOT IN :exclude "
             f"ORDER BY {self.doc_id} DESC LIMIT :limit OFFSET :offset"
         )
         params = {"exclude": exclude or [0], "offset": offset, "limit": limit}
-        rows = self._rows("dense", inner, params, bindparam("exclude", expanding=True))
-        return sorted(rows, key=lambda row: -row.id)
+        exclude_ids = bindparam("exclude", expanding=True)
+        return self._rows("dense", inner, params, exclude_ids, order="d.id DESC")
 
     def head_params(self):
         return {}
@@ -537,6 +541,7 @@ class _PostgresBackend(_Backend):
         if lang not in LANGUAGES:
             raise ValueError(f"unknown language {lang!r}")
         super().__init__(dbsession, groups, lang)
+        self._before = None
 
     @property
     def hits(self):
@@ -555,32 +560,35 @@ class _PostgresBackend(_Backend):
     @contextlib.contextmanager
     def plan(self, kind):
         settings = {**self._ALWAYS, **self._PLANS[kind]}
-        names = list(settings)
-        calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
-        sql = text(f"SELECT {calls}")  # noqa: S608 (placeholders only)
-
-        def set_all(values):
-            params = {}
-            for i, name in enumerate(names):
-                params[f"n{i}"], params[f"v{i}"] = name, values[name]
-            self.dbsession.execute(sql, params)
-
-        current = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
-        previous = dict(
-            zip(
-                names,
-                self.dbsession.execute(
-                    text(f"SELECT {current}"),  # noqa: S608 (placeholders only)
-                    {f"n{i}": name for i, name in enumerate(names)},
-                ).one(),
-                strict=True,
-            )
-        )
-        set_all(settings)
+        previous = self._settings_before()
+        self._set_config(settings)
         try:
             yield
         finally:
-            set_all(previous)
+            self._set_config({name: previous[name] for name in settings})
+
+    def _settings_before(self):
+        """The planner settings as the search found them, read once per search."""
+        if self._before is None:
+            names = sorted(
+                {name for plan in self._PLANS.values() for name in plan} | {*self._ALWAYS}
+            )
+            values = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+            row = self.dbsession.execute(
+                text(f"SELECT {values}"),  # noqa: S608 (placeholders only)
+                {f"n{i}": name for i, name in enumerate(names)},
+            ).one()
+            self._before = dict(zip(names, row, strict=True))
+        return self._before
+
+    def _set_config(self, values):
+        """Transaction-local settings (``set_config(..., true)``), in one statement."""
+        names = list(values)
+        calls = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+        params = {}
+        for i, name in enumerate(names):
+            params[f"n{i}"], params[f"v{i}"] = name, values[name]
+        self.dbsession.execute(text(f"SELECT {calls}"), params)  # noqa: S608 (placeholders)
 
     # The tsquery: every word a prefix (``word:*``); bound, never spliced into SQL.
     AND, OR, PREFIX, WORD = "&", "|", "{}:*", "{}"
