@@ -6,6 +6,7 @@ every unsafe request must carry one: no view opts out.
 """
 
 import hmac
+import secrets
 
 from pyramid.authorization import ACLHelper, Allow, Authenticated, Everyone
 from pyramid.csrf import get_csrf_token
@@ -15,7 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from zope.interface import implementer
 
 from .services import sessions
-from .services.cache import SESSION_COOKIE
+
+SESSION_COOKIE = sessions.COOKIE_NAME
+# Anonymous visitors get their login form's CSRF token bound to this cookie rather than to
+# a session row: only a successful login writes a session.
+LOGIN_COOKIE = "pybackend_login"
 
 VIEW = "view"
 EDIT = "edit"
@@ -38,19 +43,25 @@ class Root:
 
 def user_session(request):
     """The live session row named by the cookie, or None (reified per request)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    value = request.cookies.get(SESSION_COOKIE)
+    signer = request.registry["session_signer"]
+    if not value or not signer.live(value):
         return None
-    return sessions.load(request.dbsession, token)
+    row = sessions.load(request.dbsession, signer.verify(value))
+    if row is None:
+        signer.mark_dead(value)
+    return row
 
 
 def _set_cookie(request, token):
     secure = asbool(request.registry.settings.get("pybackend.secure_cookies", False))
 
+    value = request.registry["session_signer"].sign(token)
+
     def callback(request, response):
         response.set_cookie(
             SESSION_COOKIE,
-            token,
+            value,
             httponly=True,
             samesite="Lax",
             secure=secure,
@@ -65,16 +76,6 @@ def _clear_cookie(request):
         response.delete_cookie(SESSION_COOKIE, path="/")
 
     request.add_response_callback(callback)
-
-
-def ensure_session(request):
-    """The current session, creating an anonymous one (for a login form's CSRF token)."""
-    row = request.user_session
-    if row is None:
-        row, token = sessions.create(request.dbsession)
-        request.user_session = row
-        _set_cookie(request, token)
-    return row
 
 
 def login(request, user):
@@ -95,8 +96,10 @@ def logout(request):
 
 
 def flash(request, message):
-    """Show ``message`` on the next page this user sees."""
-    row = ensure_session(request)
+    """Show ``message`` on the next page this user sees (only logged-in users have one)."""
+    row = request.user_session
+    if row is None:
+        return
     row.flash = [*(row.flash or []), request.localizer.translate(message)]
 
 
@@ -120,24 +123,58 @@ def csrf_token(request):
     return get_csrf_token(request)
 
 
+def _login_nonce(request, create):
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if len(nonce) == 22 and nonce.isascii() and (nonce.isalnum() or "-" in nonce or "_" in nonce):
+        return nonce
+    if not create:
+        return None
+    nonce = secrets.token_urlsafe(16)
+    request.cookies[LOGIN_COOKIE] = nonce
+    secure = asbool(request.registry.settings.get("pybackend.secure_cookies", False))
+    request.add_response_callback(
+        lambda request, response: response.set_cookie(
+            LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", secure=secure, path="/"
+        )
+    )
+    return nonce
+
+
+def _anonymous_token(request, nonce):
+    return request.registry["session_signer"].sign("csrf-" + nonce).rpartition(".")[2]
+
+
 @implementer(ICSRFStoragePolicy)
 class SessionCSRFStoragePolicy:
-    """CSRF tokens kept in the server-side session row."""
+    """CSRF tokens kept in the server-side session row; before login, bound to a cookie."""
 
     def new_csrf_token(self, request):
-        row = ensure_session(request)
+        row = request.user_session
+        if row is None:
+            request.cookies.pop(LOGIN_COOKIE, None)
+            return _anonymous_token(request, _login_nonce(request, create=True))
         row.csrf_token = sessions.new_csrf_token()
         return row.csrf_token
 
     def get_csrf_token(self, request):
-        return ensure_session(request).csrf_token
+        row = request.user_session
+        if row is None:
+            return _anonymous_token(request, _login_nonce(request, create=True))
+        return row.csrf_token
 
     def check_csrf_token(self, request, supplied_token):
-        row = request.user_session
-        if row is None or not supplied_token:
+        if not supplied_token:
             return False
+        row = request.user_session
+        if row is not None:
+            expected = row.csrf_token
+        else:
+            nonce = _login_nonce(request, create=False)
+            if nonce is None:
+                return False
+            expected = _anonymous_token(request, nonce)
         return hmac.compare_digest(
-            row.csrf_token.encode("utf-8"), str(supplied_token).encode("utf-8", "replace")
+            expected.encode("utf-8"), str(supplied_token).encode("utf-8", "replace")
         )
 
 
@@ -173,6 +210,9 @@ class SecurityPolicy:
 
 
 def includeme(config):
+    config.registry["session_signer"] = sessions.CookieSigner(
+        config.get_settings()["pybackend.secret"]
+    )
     config.set_root_factory(Root)
     config.set_security_policy(SecurityPolicy())
     config.add_request_method(user_session, reify=True)

@@ -1,14 +1,19 @@
 """Server-side sessions (SESS-1..3): a random token in the cookie, its hash in the database."""
 
+import base64
+import collections
 import datetime as dt
 import hashlib
+import hmac
 import secrets
+import threading
 
 from sqlalchemy import delete, select
 
 from ..models import UserSession
 from . import clock
 
+COOKIE_NAME = "pybackend_session"
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 # last_seen_at is written at most this often, not on every request.
@@ -73,3 +78,57 @@ def revoke_all(dbsession, user, keep=None):
 
 def new_csrf_token():
     return secrets.token_urlsafe(32)
+
+
+def cookie_values(header):
+    """Every value the raw Cookie header gives our session cookie (browsers may send two)."""
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == COOKIE_NAME:
+            yield value.strip('"')
+
+
+class CookieSigner:
+    """Session cookies carry an HMAC of their token under ``pybackend.secret``.
+
+    A cookie we did not sign is anonymous without a database round trip, so invented or
+    foreign cookies are served from the cache like no cookie at all. Signed cookies whose
+    session turned out dead (expired, logged out, purged) are remembered in a bounded set,
+    so replaying one costs one lookup per process, not one per request.
+    """
+
+    DEAD_MAX = 10_000
+
+    def __init__(self, secret):
+        self._key = hmac.new(secret.encode("utf-8"), b"pybackend session cookie", "sha256").digest()
+        self._dead = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def _signature(self, token):
+        digest = hmac.new(self._key, token.encode("ascii"), "sha256").digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode("ascii")
+
+    def sign(self, token):
+        return f"{token}.{self._signature(token)}"
+
+    def verify(self, value):
+        """The token inside a cookie value we signed, else None."""
+        token, dot, signature = (value or "").rpartition(".")
+        if not dot or not token or len(value) > 120 or not token.isascii():
+            return None
+        if not hmac.compare_digest(
+            signature.encode("ascii", "replace"), self._signature(token).encode()
+        ):
+            return None
+        return token
+
+    def live(self, value):
+        """Whether the cookie may name a live session (signed by us and not known dead)."""
+        return self.verify(value) is not None and value not in self._dead
+
+    def mark_dead(self, value):
+        with self._lock:
+            self._dead[value] = None
+            self._dead.move_to_end(value)
+            while len(self._dead) > self.DEAD_MAX:
+                self._dead.popitem(last=False)

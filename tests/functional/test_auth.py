@@ -49,10 +49,17 @@ def test_session_cookie_is_random_httponly_lax_and_stored_hashed(testapp, dbsess
     res = login(testapp)
     cookie = next(h for n, h in res.headerlist if n == "Set-Cookie" and SESSION_COOKIE in h)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain" not in cookie
-    token = re.search(rf"{SESSION_COOKIE}=([^;]+)", cookie).group(1)
-    assert len(token) >= 40
+    value = re.search(rf"{SESSION_COOKIE}=([^;]+)", cookie).group(1)
+    # The random token, then its signature under pybackend.secret.
+    token, _, signature = value.rpartition(".")
+    assert len(token) >= 40 and len(signature) >= 20
     stored = dbsession.scalars(select(UserSession.token_hash)).all()
-    assert token not in stored and sessions.token_hash(token) in stored
+    assert value not in stored and token not in stored and sessions.token_hash(token) in stored
+    # A token whose signature does not match is never looked up: it is anonymous.
+    testapp.set_cookie(SESSION_COOKIE, token + "." + "A" * len(signature))
+    assert testapp.get("/admin/topics", status=303).location.endswith(
+        "/login?next=%2Fadmin%2Ftopics"
+    )
 
 
 def test_wrong_password_and_unknown_user_get_the_same_generic_answer(testapp, editor):
@@ -64,8 +71,11 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_answer(testapp, ed
 
 
 def test_session_id_changes_at_login_and_pre_login_token_fails(testapp, editor):
-    page = testapp.get("/login")
+    login(testapp)
     before = testapp.cookies[SESSION_COOKIE]
+    testapp.post("/logout", {"csrf_token": csrf_of(testapp.get("/admin/topics"))}, status=303)
+    page = testapp.get("/login")
+    assert SESSION_COOKIE not in testapp.cookies, "the login form must not start a session"
     old_token = csrf_of(page)
     login(testapp)
     assert testapp.cookies[SESSION_COOKIE] != before
