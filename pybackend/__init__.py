@@ -32,6 +32,8 @@ def main(global_config, **settings):
         config.commit()
         use_one_request_class(config)
     app = config.make_wsgi_app()
+    # Pages are rendered on write through the same router (services/pages.py).
+    app.registry["pybackend.router"] = app
     # What building the app made lives as long as the process: keep it out of the full
     # garbage collections, which otherwise walked all of it and paused every thread for
     # 150-500 ms now and then (the slowest 1 % of uncached pages).

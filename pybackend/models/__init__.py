@@ -11,6 +11,7 @@ from .content_state import ContentState  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference  # noqa: F401
 from .meta import Base  # noqa: F401
+from .page import CacheTag, RenderedPage  # noqa: F401
 from .search import SearchAlias, SearchDocument  # noqa: F401
 from .user import LoginAttempt, User, UserSession  # noqa: F401
 

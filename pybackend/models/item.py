@@ -61,7 +61,9 @@ class Item(Base):
     website: Mapped[str] = mapped_column(String(URL_MAX), default="")
     # The package on PyPI, where there is one.
     package: Mapped[str] = mapped_column(String(100), default="")
-    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    # Not indexed: two values, and SQLite without statistics would walk that index
+    # instead of the selective one (backlinks scanned every published item).
+    status: Mapped[str] = mapped_column(String(20), default="draft")
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(

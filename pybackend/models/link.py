@@ -1,6 +1,6 @@
 """Typed links between items, and the references their bodies make."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .item import NOTE_MAX, Item
@@ -20,6 +20,8 @@ class Link(Base):
             "kind IN ('uses', 'alternative_to', 'successor_of', 'related_to')", name="kind"
         ),
         CheckConstraint("source_id <> target_id", name="not_self"),
+        # A page shows the links that end at its item as well as those that start there.
+        Index("ix_links_target_id_kind", "target_id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,6 +3,10 @@
   list-trash                      list the items in the trash
   purge TYPE SLUG [--yes]         delete a trashed topic or example for good, with its
                                   texts, links and history; its slug becomes free
+  render [--all] [--jobs N]       store the rendered pages of every public item that has
+                                  none from the current templates (after a deploy, a bulk
+                                  import, or an edit whose pages were too many to render
+                                  at once); --all renders every item again
 
 Only items already in the trash can be purged (delete them in the editors' area first).
 Without --yes, purge asks for confirmation at a terminal, and refuses when standard
@@ -12,15 +16,18 @@ input is not a terminal.
 import argparse
 import os
 import sys
+import time
 
+import transaction
 from pyramid.paster import bootstrap, setup_logging
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from ..models import Item
-from ..services import audit, editing
+from ..models import Item, get_tm_session
+from ..services import audit, editing, pages
 
 PROG = "pybackend-content"
+RENDER_BATCH = 200
 TYPES = {"topic": "topic", "topics": "topic", "example": "example", "examples": "example"}
 
 
@@ -39,6 +46,10 @@ def parse_args(argv):
     purge.add_argument("type", choices=sorted(TYPES), metavar="TYPE", help="topic or example")
     purge.add_argument("slug")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    render = sub.add_parser("render", help="store the rendered pages of public items")
+    render.add_argument("--all", action="store_true", help="render every public item again")
+    render.add_argument("--jobs", type=int, default=1, help="processes to render with")
+    render.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser.parse_args(argv[1:])
 
 
@@ -100,11 +111,82 @@ def run(args, dbsession, stdin=None, out=None):
         purge(dbsession, args.type, args.slug, yes=args.yes, stdin=stdin, out=out)
 
 
+def render_pages(registry, every=False, jobs=1, job=0, quiet=False, out=None):
+    """Store the pages of public items (missing or from other templates); returns the count.
+
+    Batches of items, one transaction each, so a long run can be stopped and resumed.
+    With ``jobs`` > 1 each job takes the items whose id modulo ``jobs`` is ``job``.
+    """
+    out = out or sys.stderr
+    factory = registry["dbsession_factory"]
+    renderer = registry["pybackend.renderer"]
+    after, done, started = 0, 0, time.monotonic()
+    while True:
+        with transaction.manager:
+            dbsession = get_tm_session(factory)
+            ids = pages.missing_items(
+                dbsession, after, RENDER_BATCH, None if every else renderer.build, jobs, job
+            )
+            if not ids:
+                break
+            pages.render_items(dbsession, renderer, ids)
+        after, done = ids[-1], done + len(ids)
+        if not quiet:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            print(f"render: {done} items ({rate:.0f}/s), up to id {after}", file=out, flush=True)
+    return done
+
+
+def _render_job(config_uri, every, jobs, job, quiet):
+    env = bootstrap(config_uri)
+    try:
+        return render_pages(env["registry"], every, jobs, job, quiet)
+    finally:
+        env["closer"]()
+
+
+def render(config_uri, args):
+    if args.jobs < 1 or args.jobs > 16:
+        raise CommandError("--jobs takes a number from 1 to 16")
+    if args.jobs == 1:
+        env = bootstrap(config_uri)
+        try:
+            done = render_pages(env["registry"], args.all, quiet=args.quiet)
+        finally:
+            env["closer"]()
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+            done = sum(
+                pool.starmap(
+                    _render_job,
+                    [
+                        (config_uri, args.all, args.jobs, job, args.quiet)
+                        for job in range(args.jobs)
+                    ],
+                )
+            )
+    print(f"Rendered the pages of {done} items.")
+
+
 def main(argv=sys.argv):
     args = parse_args(argv)
     if not os.path.exists(args.config_uri):
         sys.exit(f"{PROG}: no such configuration file: {args.config_uri}")
     setup_logging(args.config_uri)
+    if args.command == "render":
+        try:
+            render(args.config_uri, args)
+        except CommandError as error:
+            sys.exit(f"{PROG}: {error}")
+        except (OperationalError, ProgrammingError) as error:
+            sys.exit(
+                f"{PROG}: cannot use the database (run initialize_pybackend_db?): {error.orig}"
+            )
+        except KeyboardInterrupt:
+            sys.exit(f"{PROG}: interrupted; the pages rendered so far are stored")
+        return
     env = bootstrap(args.config_uri)
     try:
         with env["request"].tm:

@@ -31,7 +31,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pyramid.paster import get_appsettings, setup_logging
-from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy import delete, func, insert, inspect, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..models import (
@@ -45,8 +45,8 @@ from ..models import (
     get_session_factory,
     get_tm_session,
 )
-from ..models.content_state import bump_generation
 from ..models.item import TOPIC_KINDS, utcnow
+from ..services.pages import purge_everything
 
 PROG = "pybackend-generate"
 GENERATED_SLUG_RE = re.compile(
@@ -677,13 +677,9 @@ def fix_sequences(engine):
 
 
 def bump_generation_now(engine):
-    """UPDATE content_state SET generation = generation + 1, changed_at = now (own transaction)."""
-    with engine.begin() as connection:
-        connection.execute(
-            update(ContentState.__table__)
-            .where(ContentState.id == 1)
-            .values(generation=ContentState.generation + 1, changed_at=utcnow())
-        )
+    """Every process drops every cached page (own transaction)."""
+    with transaction.manager:
+        purge_everything(get_tm_session(get_session_factory(engine)))
 
 
 def find_rebuild_index():
@@ -699,16 +695,15 @@ def find_rebuild_index():
 
 
 def publish(engine):
-    """Bump the content generation once and rebuild the search index, in one transaction.
+    """Purge every cached page and rebuild the search index, in one transaction.
 
-    bump_generation() bumps at most once per session, so a rebuild_index() that bumps too
-    does not make it twice; readers' caches and the search index change together.
+    Readers' caches and the search index change together.
     """
     rebuild = find_rebuild_index()
     try:
         with transaction.manager:
             dbsession = get_tm_session(get_session_factory(engine))
-            bump_generation(dbsession)
+            purge_everything(dbsession)
             count = rebuild(dbsession) if rebuild is not None else None
     except Exception as e:
         if rebuild is None:

@@ -1,114 +1,173 @@
-"""HTTP caching for anonymous readers: ETags from the content generation, 304s, and
-rendered pages kept in memory per generation.
+"""HTTP caching for anonymous readers: per-page validators, 304s, and pages kept in memory
+and in the page store until an edit touches what they show.
 
-Every content change bumps ``content_state.generation`` in its own transaction. Each
-process reads the generation at most once per ``pybackend.generation_ttl`` seconds
-(and at once after its own commits), so an edit reaches every process within that time.
+A page's ETag is a hash of its bytes, so it changes exactly when they do; its
+Last-Modified is when what it shows last changed (services/pages.py dates every surrogate
+key). Each process keeps rendered pages in memory with their keys and polls
+``cache_tags`` at most once per ``pybackend.generation_ttl`` seconds (and at once after
+its own commits), dropping only the pages whose keys an edit touched. Item pages missing
+from memory come from ``rendered_pages`` (one indexed read) before anything is rendered.
 """
 
 import collections
 import datetime as dt
 import email.utils
-import hashlib
+import math
+import re
 import threading
 import time
+import zlib
 
 from pyramid.response import Response
 from pyramid.settings import asbool
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models.content_state import on_generation_committed
+from ..models import CacheTag, RenderedPage
+from . import pages as page_store
+from . import sessions
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-store"
-SESSION_COOKIE = "pybackend_session"
+SESSION_COOKIE = sessions.COOKIE_NAME
 STATIC_PREFIX = "/static/"
+# More purged keys than this in one poll: cheaper to drop everything.
+MAX_PURGE_KEYS = 5000
 
 # Routes whose pages are the same for every anonymous reader.
 _cacheable_routes = set()
+_ITEM_PATH = re.compile(r"^(?:/en)?/(?:topics|examples)/[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def cacheable_route(name):
     _cacheable_routes.add(name)
 
 
-class GenerationClock:
-    """The current (generation, changed_at), re-read from the database at most once per ttl."""
+class Entry:
+    __slots__ = ("status", "headerlist", "body", "etag", "modified", "tags", "size")
 
-    def __init__(self, engine, ttl):
-        self.engine = engine
-        self.ttl = ttl
-        self._state = None  # (generation, changed_at, read_at)
-
-    def current(self):
-        state = self._state
-        now = time.monotonic()
-        if state is None or now - state[2] >= self.ttl:
-            with self.engine.connect() as connection:
-                row = connection.execute(
-                    text("SELECT generation, changed_at FROM content_state WHERE id = 1")
-                ).one()
-            changed_at = row.changed_at
-            if isinstance(changed_at, str):  # SQLite without type information
-                changed_at = dt.datetime.fromisoformat(changed_at)
-            if changed_at.tzinfo is None:
-                changed_at = changed_at.replace(tzinfo=dt.UTC)
-            state = (row.generation, changed_at, now, http_date(changed_at))
-            self._state = state
-        return state[0], state[1]
-
-    def last_modified(self):
-        """The Last-Modified value of the generation current() last returned."""
-        return self._state[3]
-
-    def invalidate(self):
-        self._state = None
+    def __init__(self, status, headerlist, body, etag, modified, tags):
+        self.status = status
+        self.headerlist = headerlist
+        self.body = body
+        self.etag = etag  # quoted
+        # Last-Modified: the change time rounded up to a whole second (see _last_modified).
+        self.modified = math.ceil(modified.timestamp()) if modified is not None else None
+        self.tags = tags
+        self.size = len(body) + 300
 
 
 class PageCache:
-    """Rendered responses by URL, for one generation at a time; LRU within a byte budget."""
+    """Rendered responses by URL, with the surrogate keys they show; LRU within a byte budget."""
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
         self._entries = collections.OrderedDict()
+        self._by_tag = collections.defaultdict(set)
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key, generation):
+    def get(self, key):
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] != generation:
-                self._drop(key)
-                return None
-            self._entries.move_to_end(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
             return entry
 
-    def put(self, key, generation, status, headerlist, body):
-        size = len(body) + len(key) + 200
-        if size > self.max_bytes // 4:
+    def put(self, key, entry):
+        if entry.size > self.max_bytes // 4:
             return
         with self._lock:
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = (generation, status, headerlist, body)
-            self._size += size
+            self._entries[key] = entry
+            for tag in entry.tags:
+                self._by_tag[tag].add(key)
+            self._size += entry.size
             while self._size > self.max_bytes and self._entries:
                 self._drop(next(iter(self._entries)))
 
     def _drop(self, key):
-        generation, status, headerlist, body = self._entries.pop(key)
-        self._size -= len(body) + len(key) + 200
+        entry = self._entries.pop(key)
+        self._size -= entry.size
+        for tag in entry.tags:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
+
+    def purge(self, tags):
+        with self._lock:
+            for tag in tags:
+                for key in list(self._by_tag.get(tag, ())):
+                    self._drop(key)
 
     def clear(self):
         with self._lock:
             self._entries.clear()
+            self._by_tag.clear()
             self._size = 0
 
     def __len__(self):
         return len(self._entries)
+
+
+class TagClock:
+    """Follows ``cache_tags``: which surrogate keys changed since this process last looked."""
+
+    def __init__(self, engine, ttl, pages):
+        self.engine = engine
+        self.ttl = ttl
+        self.pages = pages
+        self.seen = None  # the newest generation whose purges this process applied
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def sync(self):
+        """Apply new purges if the last look is older than the ttl; the generation seen."""
+        if time.monotonic() - self._checked < self.ttl and self.seen is not None:
+            return self.seen
+        with self._lock:
+            if time.monotonic() - self._checked >= self.ttl or self.seen is None:
+                self._poll()
+        return self.seen
+
+    def _poll(self):
+        with self.engine.connect() as connection:
+            if self.seen is None:
+                newest = connection.execute(_NEWEST).scalar()
+                self.seen = newest or 0
+                self.pages.clear()
+            else:
+                rows = connection.execute(_CHANGED, {"seen": self.seen}).all()
+                if rows:
+                    tags = [row[0] for row in rows]
+                    if "*" in tags or len(tags) > MAX_PURGE_KEYS:
+                        self.pages.clear()
+                    else:
+                        self.pages.purge(tags)
+                    self.seen = max(row[1] for row in rows)
+        self._checked = time.monotonic()
+
+    def invalidate(self, tags=None):
+        """After this process's own commit: drop those pages now, look again at next use."""
+        if tags:
+            self.pages.purge(tags)
+        self._checked = 0.0
+
+
+_NEWEST = text("SELECT max(generation) FROM cache_tags")
+_CHANGED = text("SELECT tag, generation FROM cache_tags WHERE generation > :seen")
+_STORED = select(
+    RenderedPage.body,
+    RenderedPage.content_type,
+    RenderedPage.etag,
+    RenderedPage.changed_at,
+    RenderedPage.tags,
+    RenderedPage.build,
+).where(RenderedPage.key == bindparam("key"))
+_TAG_TIMES = select(CacheTag.changed_at).where(CacheTag.tag.in_(bindparam("tags", expanding=True)))
 
 
 def http_date(moment):
@@ -117,15 +176,20 @@ def http_date(moment):
     )
 
 
-def etag_for(generation, key):
-    digest = hashlib.blake2b(key.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-    return f"g{generation}-{digest}"
+def aware(moment):
+    if isinstance(moment, str):  # SQLite without type information
+        moment = dt.datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cache_key(environ):
-    # Raw PATH_INFO and QUERY_STRING: the key must not fail where decoding would.
+    # Raw PATH_INFO and QUERY_STRING: the key must not fail where decoding would. An item
+    # page ignores its query string, so ?anything cannot force a render.
+    path = environ.get("PATH_INFO", "/")
+    if _ITEM_PATH.match(path):
+        return path
     query = environ.get("QUERY_STRING", "")
-    return environ.get("PATH_INFO", "/") + ("?" + query if query else "")
+    return path + ("?" + query if query else "")
 
 
 def is_api_path(request):
@@ -135,53 +199,144 @@ def is_api_path(request):
 
 
 def is_anonymous(request):
-    # The raw header, not a parsed cookie jar: this runs on every request. A cookie whose
-    # name merely ends like ours counts as a session too, which only means less caching.
-    return SESSION_COOKIE + "=" not in request.environ.get("HTTP_COOKIE", "")
+    """No session cookie that could be valid: checked without the database.
+
+    A cookie must carry our signature (an invented or foreign one is anonymous at once)
+    and must not be one this process already found dead (expired, logged out).
+    """
+    header = request.environ.get("HTTP_COOKIE", "")
+    if SESSION_COOKIE not in header:
+        return True
+    signer = request.registry["session_signer"]
+    return not any(signer.live(value) for value in sessions.cookie_values(header))
+
+
+def _last_modified(entry):
+    """The Last-Modified header, or None while it would lie in the future.
+
+    Whole seconds, rounded up: a version made in the same second as an earlier one still
+    gets a later date than any copy a client can hold, so If-Modified-Since alone never
+    keeps a stale 304.
+    """
+    if entry.modified is None or entry.modified > time.time():
+        return None
+    return email.utils.formatdate(entry.modified, usegmt=True)
+
+
+def _still_fresh(request, entry):
+    """Whether the client's copy is current: its If-None-Match, else If-Modified-Since."""
+    if_none_match = request.environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match:
+        # Our ETags are quoted tokens without commas or quotes; "*" matches any.
+        return entry.etag in if_none_match or if_none_match.strip() == "*"
+    if entry.modified is None or request.environ.get("HTTP_IF_MODIFIED_SINCE") is None:
+        return False
+    since = request.if_modified_since
+    return since is not None and since.timestamp() >= entry.modified and _last_modified(entry)
+
+
+def _respond(request, entry):
+    if _still_fresh(request, entry):
+        headerlist = [("ETag", entry.etag), ("Cache-Control", PUBLIC_CACHE_CONTROL)]
+        modified = _last_modified(entry)
+        if modified:
+            headerlist.append(("Last-Modified", modified))
+        if is_api_path(request):
+            # The API is readable from any origin, its revalidations included.
+            headerlist.append(("Access-Control-Allow-Origin", "*"))
+        # A 304 has no body and no Content-Type; built from a list, as it is the
+        # cheapest answer we give and the most frequent one behind a proxy.
+        return Response(status="304 Not Modified", headerlist=headerlist)
+    headerlist = list(entry.headerlist)
+    modified = _last_modified(entry)
+    if modified:
+        headerlist.append(("Last-Modified", modified))
+    return Response(status=entry.status, headerlist=headerlist, body=entry.body)
+
+
+def _headers(content_type, etag, tags):
+    return (
+        ("Content-Type", content_type),
+        ("ETag", etag),
+        ("Cache-Control", PUBLIC_CACHE_CONTROL),
+        # For a CDN or Varnish to purge by item (README, "Caching").
+        ("Surrogate-Key", " ".join(sorted(tags))),
+    )
+
+
+class StoreReader:
+    """Stored item pages, read outside any transaction (or in the test's own session)."""
+
+    def __init__(self, engine, build):
+        self.engine = engine
+        self.build = build
+
+    def load(self, request, key):
+        session = request.environ.get("app.dbsession")
+        if session is not None:
+            row = session.execute(_STORED, {"key": key}).first()
+        else:
+            with self.engine.connect() as connection:
+                row = connection.execute(_STORED, {"key": key}).first()
+        if row is None or row.build != self.build:
+            return None
+        body = zlib.decompress(row.body)
+        tags = frozenset(row.tags.split())
+        etag = f'"{row.etag}"'
+        content_type = row.content_type
+        if content_type.startswith("text/") and "charset" not in content_type:
+            content_type += "; charset=UTF-8"
+        return Entry(
+            "200 OK", _headers(content_type, etag, tags), body, etag, aware(row.changed_at), tags
+        )
 
 
 def page_cache_tween_factory(handler, registry):
     settings = registry.settings
-    clock = GenerationClock(
-        registry["dbengine"], float(settings.get("pybackend.generation_ttl", 1))
-    )
-    on_generation_committed(clock.invalidate)
-    pages = PageCache(int(settings.get("pybackend.page_cache_bytes", 32 * 1024 * 1024)))
-    store_pages = asbool(settings.get("pybackend.page_cache", True))
-    registry["generation_clock"] = clock
-    registry["page_cache"] = pages
+    engine = registry["dbengine"]
+    pages = page_store
+    memory = PageCache(int(settings.get("pybackend.page_cache_bytes", 32 * 1024 * 1024)))
+    keep_in_memory = asbool(settings.get("pybackend.page_cache", True))
+    use_store = asbool(settings.get("pybackend.page_store", True))
+    clock = TagClock(engine, float(settings.get("pybackend.generation_ttl", 1)), memory)
+    store = StoreReader(engine, registry["pybackend.build"])
+    built_at = registry["pybackend.built_at"]
+    pages.on_commit(registry["dbsession_factory"], clock.invalidate)
+    registry["tag_clock"] = clock
+    registry["page_cache"] = memory
+
+    def last_change(request, tags):
+        """When what the page shows last changed: the items it dates, then the other keys."""
+        times = [built_at, *(t for t in request.page_tags.values() if t is not None)]
+        undated = [tag for tag, t in request.page_tags.items() if t is None]
+        if undated:
+            session = request.environ.get("app.dbsession") or request.dbsession
+            times.extend(aware(t) for t in session.scalars(_TAG_TIMES, {"tags": undated}))
+        return max(aware(t) for t in times)
 
     def page_cache_tween(request):
-        if request.environ.get("PATH_INFO", "").startswith(STATIC_PREFIX):
-            # Static files have their own validators (file times) and caching headers;
-            # the content generation says nothing about them.
+        environ = request.environ
+        if environ.get("PATH_INFO", "").startswith(STATIC_PREFIX):
+            # Static files have their own validators (file times) and caching headers.
             return handler(request)
         if request.method not in ("GET", "HEAD") or not is_anonymous(request):
             return _private(handler(request))
         try:
-            generation, changed_at = clock.current()
+            seen = clock.sync()
         except SQLAlchemyError:
             # The database is away: let the view answer (503) as it would.
             return handler(request)
-        key = _cache_key(request.environ)
-        etag = etag_for(generation, key)
-        if _still_fresh(request, etag, changed_at):
-            headerlist = [
-                ("ETag", f'"{etag}"'),
-                ("Last-Modified", clock.last_modified()),
-                *_NOT_MODIFIED_HEADERS,
-            ]
-            if is_api_path(request):
-                # The API is readable from any origin, its revalidations included.
-                headerlist.append(("Access-Control-Allow-Origin", "*"))
-            # A 304 has no body and no Content-Type; built from a list, as it is the
-            # cheapest answer we give and the most frequent one behind a proxy.
-            return Response(status="304 Not Modified", headerlist=headerlist)
-        if store_pages:
-            entry = pages.get(key, generation)
-            if entry is not None:
-                _, status, headerlist, body = entry
-                return Response(status=status, headerlist=list(headerlist), body=body)
+        key = _cache_key(environ)
+        entry = memory.get(key) if keep_in_memory else None
+        if entry is None and use_store and _ITEM_PATH.match(key):
+            try:
+                entry = store.load(request, key)
+            except SQLAlchemyError:
+                entry = None
+            if entry is not None and keep_in_memory and clock.seen == seen:
+                memory.put(key, entry)
+        if entry is not None:
+            return _respond(request, entry)
 
         response = handler(request)
         route = request.matched_route
@@ -192,23 +347,36 @@ def page_cache_tween_factory(handler, registry):
             and request.exception is None
             and "Set-Cookie" not in response.headers
         ):
-            _public(response, etag, changed_at)
-            if store_pages and request.method == "GET":
-                pages.put(
-                    key, generation, response.status, tuple(response.headerlist), response.body
-                )
-        elif response.status_int >= 400 and "Cache-Control" not in response.headers:
+            body = response.body
+            tags = frozenset(request.page_tags)
+            etag = f'"{pages.body_etag(body)}"'
+            entry = Entry(
+                response.status,
+                _headers(response.headers["Content-Type"], etag, tags)
+                + tuple(
+                    (name, value)
+                    for name, value in response.headerlist
+                    if name not in _REPLACED_HEADERS
+                ),
+                body,
+                etag,
+                last_change(request, tags),
+                tags,
+            )
+            if keep_in_memory and request.method == "GET" and clock.seen == seen:
+                memory.put(key, entry)
+            return _respond(request, entry)
+        if "Cache-Control" not in response.headers:
+            # Errors, redirects, the login form, probes: nothing a cache should keep.
             response.headers["Cache-Control"] = "no-store"
         return response
 
     return page_cache_tween
 
 
-def _public(response, etag, changed_at):
-    response.etag = etag
-    response.last_modified = changed_at
-    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
-    response.vary = ("Cookie",)
+_REPLACED_HEADERS = frozenset(
+    ("Content-Type", "Content-Length", "ETag", "Last-Modified", "Cache-Control", "Vary")
+)
 
 
 def _private(response):
@@ -216,21 +384,25 @@ def _private(response):
     return response
 
 
-_NOT_MODIFIED_HEADERS = (("Cache-Control", PUBLIC_CACHE_CONTROL), ("Vary", "Cookie"))
+def page_tags(request):
+    """Surrogate key -> when it last changed (None: look it up), for the page being made."""
+    return {}
 
 
-def _still_fresh(request, etag, changed_at):
-    """Whether the client's copy is current: its If-None-Match, else If-Modified-Since."""
-    if_none_match = request.environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match:
-        # Our ETags are quoted tokens without commas or quotes; "*" matches any.
-        return f'"{etag}"' in if_none_match or if_none_match.strip() == "*"
-    if request.if_modified_since:
-        return request.if_modified_since >= changed_at.replace(microsecond=0)
-    return False
+def show(request, tag, changed_at=None):
+    """The page being rendered shows ``tag`` (services/pages.py names them)."""
+    tags = request.page_tags
+    if changed_at is not None:
+        previous = tags.get(tag)
+        tags[tag] = changed_at if previous is None else max(previous, changed_at)
+    else:
+        tags.setdefault(tag, None)
 
 
 def includeme(config):
+    config.include(".pages")
+    config.add_request_method(page_tags, reify=True)
+    config.add_request_method(show)
     # Outside pyramid_tm: a cache hit or a 304 costs no transaction and no query.
     config.add_tween(
         "pybackend.services.cache.page_cache_tween_factory", over="pyramid_tm.tm_tween_factory"

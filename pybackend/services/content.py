@@ -5,7 +5,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..models import Item, Link, Reference, SlugHistory
 from ..models.item import SOURCE_LANGUAGE, TOPIC_KINDS
-from . import markdown
+from . import markdown, pages
 
 RELATION_KINDS = ("alternative_to", "successor_of", "related_to")
 
@@ -69,10 +69,15 @@ def topics_by_kind(dbsession, per_kind):
     return groups
 
 
+# Made once: building an alias copies every column of the table, which cost more than
+# running the query.
+_link_source = aliased(Item, name="link_source")
+_link_target = aliased(Item, name="link_target")
+
+
 def _other_public_side(dbsession, item, kinds):
     """Links of ``kinds`` touching ``item`` with a public other end: (link, other, outgoing)."""
-    source = aliased(Item)
-    target = aliased(Item)
+    source, target = _link_source, _link_target
     stmt = (
         select(Link, source, target)
         .join(source, Link.source_id == source.id)
@@ -154,6 +159,10 @@ def render_body(request, body, lang=None):
     """Body Markdown as safe HTML, internal links pointing at today's pages in ``lang``."""
     targets = markdown.internal_targets(body)
     items = resolve_targets(request.dbsession, targets)
+    for target in targets:
+        # The link follows the target's address and visibility.
+        item = items.get(target)
+        request.show(f"i{item.id}" if item is not None else "u:{}:{}".format(*target))
     resolved = tuple(
         (
             target,
@@ -173,6 +182,13 @@ def update_references(dbsession, item):
         targets.extend(markdown.internal_targets(text.body))
     found = resolve_targets(dbsession, list(dict.fromkeys(targets)), public_only=False)
     target_ids = {other.id for other in found.values() if other.id != item.id}
+    old_ids = set(
+        dbsession.scalars(select(Reference.target_id).where(Reference.source_id == item.id))
+    )
+    if old_ids == target_ids:
+        return
+    # Their backlinks change; a bulk delete passes no objects through the flush.
+    pages.note_pages(dbsession, old_ids ^ target_ids)
     dbsession.execute(delete(Reference).where(Reference.source_id == item.id))
     for target_id in sorted(target_ids):
         dbsession.add(Reference(source_id=item.id, target_id=target_id))

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
-from . import audit, clock
+from . import audit, clock, pages
 from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -192,6 +192,10 @@ def _apply(dbsession, item, draft):
 
 
 def _set_links(dbsession, item, rows):
+    # A bulk delete passes no objects through the flush: name the pages it changes.
+    pages.note_pages(
+        dbsession, dbsession.scalars(select(Link.target_id).where(Link.source_id == item.id))
+    )
     dbsession.execute(delete(Link).where(Link.source_id == item.id))
     seen = set()
     for position, row in enumerate(rows):

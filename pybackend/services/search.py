@@ -42,7 +42,6 @@ from sqlalchemy import and_, bindparam, delete, inspect, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from ..i18n import _
-from ..models.content_state import bump_generation
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE, Item, ItemText
 from ..models.search import (
     ALIAS_MAX,
@@ -52,6 +51,7 @@ from ..models.search import (
     document_id_range,
 )
 from .content import text_for
+from .pages import touch
 
 MAX_QUERY_LENGTH = 200
 # Words beyond these are ignored: they cost query time and rarely narrow anything.
@@ -251,7 +251,7 @@ def rebuild_index(dbsession):
     if isinstance(dbsession, Session):
         dbsession.flush()
         connection = dbsession.connection()
-        bump_generation(dbsession)
+        touch(dbsession, "any")
     else:
         connection = dbsession
     if connection.dialect.name == "sqlite":
@@ -268,6 +268,9 @@ def _fts_rebuilt_at_the_end(connection):
     minutes; FTS5's own 'rebuild' reads the content table once. The triggers are put
     back exactly as the schema had them; all of it is in the caller's transaction.
     """
+    # Python's sqlite3 opens a transaction only before a data change, and a DDL statement
+    # outside one commits at once: write first, so the trigger swap is in the transaction.
+    connection.execute(text("UPDATE content_state SET generation = generation WHERE id = 1"))
     triggers = connection.execute(
         text(
             "SELECT name, sql FROM sqlite_master "
@@ -335,7 +338,7 @@ def add_alias(dbsession, term, expands_to):
         alias.expands_to = expands_to
     dbsession.flush()
     # Cached search pages must not outlive the alias they were built with.
-    bump_generation(dbsession)
+    touch(dbsession, "any")
     return alias
 
 
@@ -352,7 +355,7 @@ def delete_alias(dbsession, term):
         return False
     dbsession.delete(alias)
     dbsession.flush()
-    bump_generation(dbsession)
+    touch(dbsession, "any")
     return True
 
 

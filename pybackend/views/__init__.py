@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.view import view_config
 
 from ..i18n import _
+from ..metadata import item_changed_at
 from ..services import content
 
 MAX_PAGE = 100_000
@@ -73,6 +74,7 @@ class ItemPage:
         self.text_lang = "id" if self.fallback else lang
         self.stale = content.is_stale(item, lang)
         self.url = request.lroute_path(item.type, slug=item.slug)
+        request.show(f"i{item.id}", item_changed_at(item))
 
     @property
     def title(self):
@@ -89,6 +91,12 @@ class ItemPage:
     def source_url(self):
         """The Indonesian original of this page."""
         return self.request.lroute_path(self.item.type, lang="id", slug=self.item.slug)
+
+
+def own_page(request, item):
+    """An item's own page: it changes with the item's links and backlinks too."""
+    request.show(f"p{item.id}")
+    return ItemPage(request, item)
 
 
 def item_pages(request, items):

@@ -1,6 +1,6 @@
 from ..security import VIEW
 from ..services import content
-from . import ItemPage, Paginator, item_pages, localized_view_config
+from . import ItemPage, Paginator, item_pages, localized_view_config, own_page
 
 EXAMPLES_PER_PAGE = 30
 
@@ -12,6 +12,7 @@ EXAMPLES_PER_PAGE = 30
     request_method=("GET", "HEAD"),
 )
 def example_list(request):
+    request.show("l:example")
     total = content.count_public(request.dbsession, "example")
     pager = Paginator(request, total, EXAMPLES_PER_PAGE)
     examples = content.list_public(
@@ -30,7 +31,7 @@ def example_detail(request):
     example = request.context.item
     dbsession = request.dbsession
     return {
-        "page": ItemPage(request, example),
+        "page": own_page(request, example),
         "uses": [
             (link, ItemPage(request, other)) for link, other in content.uses(dbsession, example)
         ],

@@ -13,21 +13,18 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..i18n import route_name_for
 from ..metadata import as_utc, item_changed_at, w3c_datetime
-from ..models import Item, ItemText
+from ..models import ContentState, Item, ItemText
 from ..models.item import LANGUAGES, utcnow
 from ..security import VIEW
-from ..services import content, markdown
+from ..services import content, markdown, pages
 from . import localized_view_config, page_number
 
 FEED_ENTRIES = 50
 # The date in the tag: URIs of feed and entry ids. It must never change, or every
 # reader sees every entry again.
 TAG_DATE = "2026"
-# The sitemaps.org limit per file; above it /sitemap.xml becomes an index of parts.
-SITEMAP_MAX_URLS = 50_000
-# Each item gives two URLs (id, en); part 1 also holds the six list pages. Parts stay
-# small enough (about 4 MB) for the page cache to keep them.
-SITEMAP_ITEMS_PER_PART = 5_000
+# Items per sitemap part (two URLs each): well under the sitemaps.org limit of 50 000.
+SITEMAP_PART_ITEMS = pages.SITEMAP_PART_ITEMS
 # Keep each OR of (type, slug) pairs well under SQLite's expression depth limit.
 _RESOLVE_CHUNK = 200
 
@@ -100,6 +97,7 @@ def tag_authority(request):
 @localized_view_config(route_name="feed", permission=VIEW, request_method=("GET", "HEAD"))
 def atom_feed(request):
     lang = request.locale_name
+    request.show("any")
     authority = tag_authority(request)
     items = latest_items(request.dbsession)
     texts = [content.text_for(item, lang) for item in items]
@@ -140,8 +138,7 @@ def atom_feed(request):
 
 def _content_changed_at(request):
     """When the content last changed, for a feed with no entries to date it by."""
-    clock = request.registry.get("generation_clock")
-    return clock.current()[1] if clock is not None else utcnow()
+    return request.dbsession.scalar(select(ContentState.changed_at)) or utcnow()
 
 
 def _slug_url(request, route_name):
@@ -182,16 +179,13 @@ def newest_change_by_type(dbsession):
     return {row[0]: _latest(*row[1:]) for row in dbsession.execute(stmt)}
 
 
-def sitemap_rows(dbsession, offset=0, limit=None):
-    """(type, slug, changed in id, changed in en) of public items; columns only, one query."""
-    # The page of items is chosen first, so only its texts are joined (PostgreSQL would
+def sitemap_rows(dbsession, first_id, end_id):
+    """(type, slug, changed in id, changed in en) of public items with first_id <= id < end_id."""
+    # The block of items is chosen first, so only its texts are joined (PostgreSQL would
     # otherwise hash-join every text and sort the lot).
     page = (
         select(Item.id, Item.type, Item.slug, Item.updated_at)
-        .where(*content._public())
-        .order_by(Item.id)
-        .offset(offset)
-        .limit(limit)
+        .where(*content._public(), Item.id >= first_id, Item.id < end_id)
         .subquery()
     )
     stmt, id_at, en_at = _with_texts(select(page).select_from(page), page.c.id)
@@ -241,43 +235,36 @@ def _xml_response(body):
 
 @view_config(route_name="sitemap", permission=VIEW, request_method=("GET", "HEAD"))
 def sitemap(request):
-    """Every public page in both languages; an index of parts when that is too many URLs."""
+    """An index of parts; part n lists the public items with ids in one block of 1 000.
+
+    Blocks by id never move when items are added, renamed or trashed, so an edit changes
+    the one part that lists the item (and the index only when a block fills or empties);
+    each part has at most 2 000 URLs, cheap to build cold.
+    """
     dbsession = request.dbsession
-    items = count_public_items(dbsession)
-    parts = -(-items // SITEMAP_ITEMS_PER_PART)
-    split = 2 * (len(LIST_PAGES) + items) > SITEMAP_MAX_URLS
-    if "page" in request.GET:
-        part = page_number(request)  # 400 when malformed
-        if not split or part > parts:
-            raise HTTPNotFound()
-    elif split:
+    if "page" not in request.GET:
+        request.show("sm")
         sitemap_url = html.escape(request.absolute_url(request.route_path("sitemap")))
         return _xml_response(
             _SITEMAP_HEAD
             + '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             + "".join(
                 f"<sitemap><loc>{sitemap_url}?page={n}</loc></sitemap>\n"
-                for n in range(1, parts + 1)
+                for n in sitemap_parts(dbsession)
             )
             + "</sitemapindex>\n"
         )
-    else:
-        part = None
-
-    if part is None:
-        rows = list(sitemap_rows(dbsession))
-    else:
-        offset = (part - 1) * SITEMAP_ITEMS_PER_PART
-        rows = list(sitemap_rows(dbsession, offset=offset, limit=SITEMAP_ITEMS_PER_PART))
-
+    part = page_number(request)  # 400 when malformed
+    request.show(f"sm:{part}")
+    first = (part - 1) * SITEMAP_PART_ITEMS
+    if part not in sitemap_parts(dbsession):
+        raise HTTPNotFound()
+    rows = list(sitemap_rows(dbsession, first, first + SITEMAP_PART_ITEMS))
     chunks = [_SITEMAP_HEAD, _URLSET]
-    if part in (None, 1):
-        if part is None:  # every item is here: no need to ask the database again
-            newest = {}
-            for item_type, _, id_changed, en_changed in rows:
-                newest[item_type] = _latest(newest.get(item_type), id_changed, en_changed)
-        else:
-            newest = newest_change_by_type(dbsession)
+    if part == 1:
+        # The lists are dated by the newest change of anything they show.
+        request.show("any")
+        newest = newest_change_by_type(dbsession)
         for name, item_type in LIST_PAGES:
             changed = _latest(*newest.values()) if item_type is None else newest.get(item_type)
             id_url = request.absolute_url(request.route_path(name))
@@ -295,6 +282,16 @@ def sitemap(request):
         chunks.append(_url_pair(id_url, en_url, id_changed, en_changed))
     chunks.append("</urlset>\n")
     return _xml_response("".join(chunks))
+
+
+def sitemap_parts(dbsession):
+    """Part 1 (with the lists) up to the block of the newest public item.
+
+    Read off the primary key's end, not by grouping every item; a block whose items are
+    all drafts or trashed is an empty part, which sitemaps allow.
+    """
+    newest = dbsession.scalar(select(func.max(Item.id)).where(*content._public())) or 0
+    return range(1, newest // SITEMAP_PART_ITEMS + 2)
 
 
 ROBOTS_DISALLOW = ("/admin/", "/login")

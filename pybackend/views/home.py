@@ -15,6 +15,8 @@ TOPICS_PER_KIND_ON_HOME = 8
     request_method=("GET", "HEAD"),
 )
 def home(request):
+    request.show("l:topic")
+    request.show("l:example")
     groups = [
         (kind, item_pages(request, topics), total)
         for kind, topics, total in content.topics_by_kind(

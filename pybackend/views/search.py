@@ -54,6 +54,8 @@ def search_query(request):
 )
 def search_view(request):
     query = search_query(request)
+    # Any edit can change which items a query finds.
+    request.show("any")
     page = page_number(request)
     value = {"search_query": query, "results": None, "hits": [], "pager": None, "suggestions": []}
     if not query.strip():

@@ -4,7 +4,7 @@ from ..i18n import _
 from ..models.item import TOPIC_KINDS
 from ..security import VIEW
 from ..services import content
-from . import ItemPage, Paginator, item_pages, localized_view_config
+from . import ItemPage, Paginator, item_pages, localized_view_config, own_page
 
 TOPICS_PER_PAGE = 30
 
@@ -20,6 +20,7 @@ def topic_list(request):
     if len(kinds) > 1 or (kinds and kinds[0] not in TOPIC_KINDS):
         raise HTTPBadRequest(_("Jenis topik tidak dikenal."))
     kind = kinds[0] if kinds else None
+    request.show("l:topic")
     total = content.count_public(request.dbsession, "topic", kind=kind)
     pager = Paginator(request, total, TOPICS_PER_PAGE)
     topics = item_pages(
@@ -44,7 +45,7 @@ def topic_detail(request):
     topic = request.context.item
     dbsession = request.dbsession
     return {
-        "page": ItemPage(request, topic),
+        "page": own_page(request, topic),
         "used_by": [
             (link, ItemPage(request, other)) for link, other in content.used_by(dbsession, topic)
         ],

@@ -3,6 +3,7 @@
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
 
+from ...metadata import item_changed_at
 from ...models.item import SLUG_MAX, SOURCE_LANGUAGE, TOPIC_KINDS
 from ...services import content
 from . import Paging, api_error, api_view_config, choice_param, lang_param, lang_query, rfc3339
@@ -15,6 +16,7 @@ class AbsoluteLinks:
         self.request = request
         self.lang = lang
         self.dbsession = request.dbsession
+        self.show = request.show
 
     def lroute_path(self, name, lang=None, **kw):
         path = self.request.lroute_path(name, lang=lang or self.lang, **kw)
@@ -37,6 +39,7 @@ class ItemSerializer:
 
     def linked(self, item, **extra):
         """A short reference to another item, for link lists."""
+        self.request.show(f"i{item.id}", item_changed_at(item))
         text, _ = content.text_for(item, self.lang)
         return {
             "type": item.type,
@@ -47,6 +50,7 @@ class ItemSerializer:
         }
 
     def summary(self, item):
+        self.request.show(f"i{item.id}", item_changed_at(item))
         text, fallback = content.text_for(item, self.lang)
         updated = [item.updated_at] + ([text.updated_at] if text else [])
         return {
@@ -61,6 +65,7 @@ class ItemSerializer:
         }
 
     def detail(self, item):
+        self.request.show(f"p{item.id}")
         text, _ = content.text_for(item, self.lang)
         body = text.body if text else ""
         links = AbsoluteLinks(self.request, self.lang)
@@ -129,6 +134,7 @@ def item_list(request, item_type, kind_filter=False):
     lang = lang_param(request)
     kind = choice_param(request, "kind", TOPIC_KINDS) if kind_filter else None
     paging = Paging(request)
+    request.show(f"l:{item_type}")
     dbsession = request.dbsession
     total = content.count_public(dbsession, item_type, kind=kind)
     paging.check(total)

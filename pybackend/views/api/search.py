@@ -17,6 +17,7 @@ def _english(request, message):
 
 @api_view_config("api.search")
 def search(request):
+    request.show("any")
     query = query_param(request, "q")
     if not query:
         raise bad_request("Parameter 'q' is required and must not be empty.")

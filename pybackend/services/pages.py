@@ -1,0 +1,374 @@
+"""Pages rendered on write, and invalidation by what each page shows.
+
+Every cacheable page records the surrogate keys of what it shows (``request.show``):
+
+- ``i<id>``: the page shows item <id>'s title, summary or address (its own pages, the pages
+  that list it as related, used by or linking here, the lists and the home page);
+- ``p<id>``: the page is item <id>'s own page (it changes when the item's links or
+  backlinks change, even if no title does);
+- ``l:topic`` / ``l:example``: which items a list holds, and in what order;
+- ``any``: pages that change with every content change (feeds, search results, the
+  sitemap's list part); ``sm:<n>``: the sitemap part that lists items n*1000 .. n*1000+999.
+
+A transaction that changes content works out which keys it touched (listeners on the
+app's session factory), re-renders the stored pages of the items concerned, and records
+the keys in ``cache_tags`` with a new content generation. Each process polls that table
+(services/cache.py) and drops exactly the cached pages that carry a touched key.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import zlib
+
+from pyramid.httpexceptions import HTTPException
+from pyramid.interfaces import IRequestFactory
+from sqlalchemy import delete, event, inspect, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import CacheTag, ContentState, Item, ItemText, Link, Reference, RenderedPage
+from ..models.item import LANGUAGES, SlugHistory
+from . import clock
+
+log = logging.getLogger(__name__)
+
+SITEMAP_PART_ITEMS = 1000
+# Stored pages re-rendered inside an edit's transaction; past this the rest are dropped
+# from the store (readers get them rendered live, correct but slower) and re-rendered by
+# ``pybackend-content render --missing``.
+RENDER_BUDGET = 60
+_STRUCTURAL = ("status", "deleted_at", "slug", "kind", "type")
+_INFO = "pybackend.pages"
+_REGISTRY = "pybackend.registry"
+_SECTIONS = {"topic": "topics", "example": "examples"}
+
+
+def item_path(item_type, slug, lang):
+    """The reader path of an item page, as the stored page's key."""
+    return ("/en" if lang == "en" else "") + f"/{_SECTIONS[item_type]}/{slug}"
+
+
+def sitemap_part(item_id):
+    return item_id // SITEMAP_PART_ITEMS + 1
+
+
+def body_etag(body):
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+def template_build():
+    """An id for the templates and catalogs pages are rendered with, and their newest mtime."""
+    here = os.path.dirname(os.path.dirname(__file__))
+    digest = hashlib.blake2b(digest_size=10)
+    newest = 0.0
+    for folder in ("templates", "locale"):
+        for root, dirs, files in os.walk(os.path.join(here, folder)):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".jinja2", ".mo")):
+                    path = os.path.join(root, name)
+                    with open(path, "rb") as f:
+                        digest.update(name.encode() + b"\0" + f.read())
+                    newest = max(newest, os.stat(path).st_mtime)
+    return digest.hexdigest(), dt.datetime.fromtimestamp(int(newest), dt.UTC)
+
+
+# ---------------------------------------------------------------------------
+# What a transaction touched
+# ---------------------------------------------------------------------------
+
+
+class Changes:
+    def __init__(self):
+        self.shown = set()  # items whose title, summary, address or visibility changed
+        self.own = set()  # items whose own pages changed (links, backlinks)
+        self.structural = set()  # item types whose lists changed
+        self.moved = set()  # items whose address or visibility changed
+        self.addresses = set()  # "u:<type>:<slug>" of addresses that appeared or went
+        self.extra = set()  # keys named by the code that made the change (touch())
+
+    def __bool__(self):
+        return bool(self.shown or self.own or self.structural or self.extra)
+
+
+def changes(session):
+    found = session.info.get(_INFO)
+    if found is None:
+        found = session.info[_INFO] = Changes()
+    return found
+
+
+def touch(session, *tags):
+    """Mark surrogate keys as changed by this transaction (e.g. "any" for search aliases)."""
+    changes(session).extra.update(tags)
+
+
+def note_pages(session, item_ids):
+    """The own pages of these items change (links or references about to be replaced)."""
+    changes(session).own.update(i for i in item_ids if i is not None)
+
+
+def _attribute_changed(obj, names):
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _after_flush(session, flush_context):
+    if session.info.get("pages.rendering"):
+        return
+    found = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Item):
+            found = found or changes(session)
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            found.shown.add(obj.id)
+            if obj in session.new or obj in session.deleted or _attribute_changed(obj, _STRUCTURAL):
+                found.structural.add(obj.type)
+                found.moved.add(obj.id)
+                found.addresses.add(f"u:{obj.type}:{obj.slug}")
+        elif isinstance(obj, ItemText):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            found = found or changes(session)
+            found.shown.add(obj.item_id)
+        elif isinstance(obj, (Link, Reference)):
+            found = found or changes(session)
+            found.own.update((obj.source_id, obj.target_id))
+        elif isinstance(obj, SlugHistory):
+            found = found or changes(session)
+            found.own.add(obj.item_id)
+
+
+def dependents(session, item_ids, moved=()):
+    """Items whose own pages show one of ``item_ids``."""
+    if not item_ids:
+        return set()
+    ids = list(item_ids)
+    parts = [
+        select(Link.target_id).where(Link.source_id.in_(ids)),
+        select(Link.source_id).where(Link.target_id.in_(ids)),
+        # Their backlinks list shows the item.
+        select(Reference.target_id).where(Reference.source_id.in_(ids)),
+    ]
+    if moved:
+        # Their bodies link to it: the address (or whether it is a link at all) changed.
+        parts.append(select(Reference.source_id).where(Reference.target_id.in_(list(moved))))
+    return set(session.scalars(union(*parts)))
+
+
+def tags_for(session, found):
+    tags = {f"i{i}" for i in found.shown} | found.extra
+    tags |= {f"l:{t}" for t in found.structural} | found.addresses
+    if found.shown or found.structural:
+        tags |= {"any", "sm"} if found.structural else {"any"}
+        tags |= {f"sm:{sitemap_part(i)}" for i in found.shown}
+    return tags
+
+
+def _before_commit(session):
+    found = session.info.get(_INFO)
+    if not found:
+        return
+    session.info["pages.rendering"] = True
+    try:
+        session.flush()
+        pages = found.own | found.shown | dependents(session, found.shown, found.moved)
+        pages.discard(None)
+        tags = tags_for(session, found) | {f"p{i}" for i in pages}
+        store_pages(session, sorted(pages))
+        generation = bump(session)
+        record_tags(session, tags, generation)
+        session.info["pages.committed_tags"] = tags
+    finally:
+        session.info.pop("pages.rendering", None)
+        session.info.pop(_INFO, None)
+
+
+def bump(session):
+    """A new content generation; the row lock orders every content transaction."""
+    return session.execute(
+        update(ContentState)
+        .where(ContentState.id == 1)
+        .values(generation=ContentState.generation + 1, changed_at=clock.now())
+        .returning(ContentState.generation)
+    ).scalar_one()
+
+
+def record_tags(session, tags, generation):
+    if not tags:
+        return
+    now = clock.now()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"tag": tag, "generation": generation, "changed_at": now} for tag in sorted(tags)]
+    stmt = insert(CacheTag)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tag"],
+            set_={"generation": stmt.excluded.generation, "changed_at": stmt.excluded.changed_at},
+        ),
+        rows,
+    )
+
+
+_committed_hooks = "pages.after_commit_hooks"
+
+
+def _after_commit(session):
+    tags = session.info.pop("pages.committed_tags", None)
+    if tags:
+        for hook in session.info.get(_committed_hooks, ()):
+            hook(tags)
+
+
+def _after_rollback(session):
+    session.info.pop(_INFO, None)
+    session.info.pop("pages.committed_tags", None)
+
+
+def purge_everything(session):
+    """For bulk changes (generation, seed, purge): every cached page goes."""
+    record_tags(session, {"*"}, bump(session))
+
+
+# ---------------------------------------------------------------------------
+# Rendering and storing
+# ---------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders reader pages as an anonymous reader gets them, inside a given session."""
+
+    def __init__(self, registry):
+        self.registry = registry
+        settings = registry.settings
+        self.base_url = (settings.get("pybackend.base_url") or "http://localhost").rstrip("/")
+        self.build = registry.get("pybackend.build") or template_build()[0]
+
+    def render(self, session, path):
+        """(status, content_type, body, tags) of ``path`` for an anonymous reader."""
+        from ..request import Request
+
+        # The app's own router (a new Router would build the tweens, and their state, again).
+        router = self.registry["pybackend.router"]
+        factory = self.registry.queryUtility(IRequestFactory) or Request
+        sub = factory.blank(path, base_url=self.base_url)
+        sub.environ["app.dbsession"] = session
+        sub.registry = self.registry
+        try:
+            response = router.invoke_subrequest(sub, use_tweens=False)
+        except HTTPException as exc:
+            return exc.status_int, None, None, None
+        return response.status_int, response.content_type, response.body, sub.page_tags
+
+
+def store_pages(session, item_ids, budget=RENDER_BUDGET):
+    """Re-render the stored pages of ``item_ids``; over budget, drop them from the store."""
+    if not item_ids:
+        return 0
+    registry = session.info.get(_REGISTRY)
+    renderer = registry.get("pybackend.renderer") if registry is not None else None
+    if renderer is None:
+        # Not the app's session (a bare script): the pages cannot be made here, so they go.
+        budget = 0
+    render_now, drop = item_ids[: budget // 2], item_ids[budget // 2 :]
+    if drop:
+        session.execute(delete(RenderedPage).where(RenderedPage.item_id.in_(drop)))
+    return render_items(session, renderer, render_now)
+
+
+def render_items(session, renderer, item_ids):
+    """Render and store both languages' pages of these items; return how many were stored."""
+    rows = session.execute(
+        select(Item.id, Item.type, Item.slug, Item.status, Item.deleted_at).where(
+            Item.id.in_(item_ids)
+        )
+    ).all()
+    old = {
+        page.key: page
+        for page in session.scalars(select(RenderedPage).where(RenderedPage.item_id.in_(item_ids)))
+    }
+    keep = {}
+    for item_id, item_type, slug, status, deleted_at in rows:
+        if status != "published" or deleted_at is not None:
+            continue
+        for lang in LANGUAGES:
+            key = item_path(item_type, slug, lang)
+            status_code, content_type, body, tags = renderer.render(session, key)
+            if status_code != 200:
+                continue
+            keep[key] = (item_id, content_type, body, tags)
+    now = clock.now()
+    new_rows = []
+    for key, (item_id, content_type, body, tags) in keep.items():
+        etag = body_etag(body)
+        previous = old.pop(key, None)
+        if previous is not None and previous.etag == etag and previous.build == renderer.build:
+            if previous.tags != " ".join(tags):
+                previous.tags = " ".join(tags)
+            continue
+        changed_at = previous.changed_at if previous is not None and previous.etag == etag else now
+        if previous is not None:
+            session.delete(previous)
+        new_rows.append(
+            {
+                "key": key,
+                "item_id": item_id,
+                "body": zlib.compress(body, 6),
+                "content_type": content_type,
+                "etag": etag,
+                "changed_at": changed_at,
+                "tags": " ".join(tags),
+                "build": renderer.build,
+            }
+        )
+    for stale in old.values():
+        session.delete(stale)
+    session.flush()
+    if new_rows:
+        session.execute(RenderedPage.__table__.insert(), new_rows)
+    return len(new_rows)
+
+
+def missing_items(session, after_id=0, limit=500, build=None, jobs=1, job=0):
+    """Public items after ``after_id`` without a stored page of ``build`` (None: all of them)."""
+    stmt = select(Item.id).where(
+        Item.id > after_id, Item.status == "published", Item.deleted_at.is_(None)
+    )
+    if build is not None:
+        current = select(RenderedPage.item_id).where(
+            RenderedPage.item_id == Item.id, RenderedPage.build == build
+        )
+        stmt = stmt.where(~current.exists())
+    if jobs > 1:
+        stmt = stmt.where(Item.id % jobs == job)
+    return list(session.scalars(stmt.order_by(Item.id).limit(limit)))
+
+
+def on_commit(session_factory, hook):
+    """Call ``hook(tags)`` after every commit (of a session from this factory) that touched tags."""
+    hooks = session_factory.kw.setdefault("info", {}).setdefault(_committed_hooks, [])
+    hooks.append(hook)
+
+
+def includeme(config):
+    registry = config.registry
+    factory = registry["dbsession_factory"]
+    build, built_at = template_build()
+    registry["pybackend.build"] = build
+    registry["pybackend.built_at"] = built_at
+    factory.kw.setdefault("info", {})[_REGISTRY] = registry
+    for name, listener in (  # on this app's sessions only, never on SQLAlchemy's Session
+        ("after_flush", _after_flush),
+        ("before_commit", _before_commit),
+        ("after_commit", _after_commit),
+        ("after_rollback", _after_rollback),
+    ):
+        event.listen(factory, name, listener)
+
+    def make_renderer():
+        registry["pybackend.renderer"] = Renderer(registry)
+
+    config.action(None, make_renderer, order=10**6)
