@@ -92,8 +92,8 @@ def test_unexpected_error_is_a_branded_500_without_details(testapp, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(content, "public_item", broken)
-    res = testapp.get("/en/topics/django", status=500)
+    monkeypatch.setattr(content, "count_public", broken)
+    res = testapp.get("/en/topics", status=500)
     assert "Something went wrong on the server" in res.text
     assert "secret internal detail" not in res.text
     assert "Traceback" not in res.text
@@ -104,8 +104,8 @@ def test_database_down_is_503_with_retry_after(testapp, monkeypatch):
     def down(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused: password=x"))
 
-    monkeypatch.setattr(content, "public_item", down)
-    res = testapp.get("/topics/django", status=503)
+    monkeypatch.setattr(content, "count_public", down)
+    res = testapp.get("/topics", status=503)
     assert res.headers["Retry-After"] == "5"
     assert "password" not in res.text and "SELECT" not in res.text
 

@@ -75,8 +75,8 @@ def test_headers_on_405_and_500(testapp, monkeypatch):
     def broken(*a, **kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(content, "public_item", broken)
-    check_headers(testapp.get("/topics/django", status=500))
+    monkeypatch.setattr(content, "count_public", broken)
+    check_headers(testapp.get("/topics", status=500))
 
 
 def test_hsts_on_https(testapp):

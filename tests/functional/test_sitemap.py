@@ -43,9 +43,26 @@ def local(url):
     return url[len(BASE) :]
 
 
+def part_paths(testapp):
+    _, index = get_xml(testapp, "/sitemap.xml")
+    assert index.tag == f"{SM}sitemapindex"
+    return [local(s.findtext(f"{SM}loc")) for s in index.findall(f"{SM}sitemap")]
+
+
+def all_urls(testapp):
+    """Every <url> of every part, each listed exactly once over the whole sitemap."""
+    urls = {}
+    for path in part_paths(testapp):
+        _, root = get_xml(testapp, path)
+        part = sitemap_urls(root)
+        assert len(part) <= 2 * feeds.SITEMAP_PART_ITEMS + 6
+        assert not set(part) & set(urls), "a URL listed in two parts"
+        urls.update(part)
+    return urls
+
+
 def test_sitemap_lists_every_public_page_in_both_languages(testapp):
-    _, root = get_xml(testapp, "/sitemap.xml")
-    urls = sitemap_urls(root)
+    urls = all_urls(testapp)
     for path in ("/", "/topics", "/examples", "/topics/django", "/examples/instagram"):
         assert BASE + path in urls
         assert BASE + "/en" + path in urls
@@ -58,8 +75,7 @@ def test_sitemap_lists_every_public_page_in_both_languages(testapp):
 
 
 def test_every_sitemap_address_answers_200(testapp):
-    _, root = get_xml(testapp, "/sitemap.xml")
-    urls = sitemap_urls(root)
+    urls = all_urls(testapp)
     assert len(urls) > 20
     for loc in urls:
         res = testapp.get(local(loc), status=200)
@@ -72,8 +88,7 @@ def test_hidden_items_are_left_out(testapp, dbsession, hidden):
     fields = {"status": "draft"} if hidden == "draft" else {"deleted_at": dt.datetime.now(dt.UTC)}
     make_topic(dbsession, slug="secret-topic", **fields)
     make_example(dbsession, slug="secret-example", **fields)
-    res, _ = get_xml(testapp, "/sitemap.xml")
-    assert "secret-" not in res.text
+    assert not [loc for loc in all_urls(testapp) if "secret-" in loc]
 
 
 def test_lastmod_follows_the_text_of_each_language(testapp, dbsession):
@@ -82,8 +97,7 @@ def test_lastmod_follows_the_text_of_each_language(testapp, dbsession):
     topic.texts["id"].updated_at = dt.datetime(2030, 2, 1, tzinfo=dt.UTC)
     topic.texts["en"].updated_at = dt.datetime(2030, 3, 1, tzinfo=dt.UTC)
     dbsession.flush()
-    _, root = get_xml(testapp, "/sitemap.xml")
-    urls = sitemap_urls(root)
+    urls = all_urls(testapp)
     assert urls[BASE + "/topics/lastmod-check"][0] == "2030-02-01T00:00:00Z"
     assert urls[BASE + "/en/topics/lastmod-check"][0] == "2030-03-01T00:00:00Z"
     # The lists and the home change when any of their items does.
@@ -92,27 +106,22 @@ def test_lastmod_follows_the_text_of_each_language(testapp, dbsession):
     assert urls[BASE + "/examples"][0] < "2030"
 
 
-def test_large_sites_get_a_sitemap_index(testapp, dbsession, monkeypatch):
-    for n in range(5):
-        make_example(dbsession, slug=f"bulk-{n}")
-    _, whole = get_xml(testapp, "/sitemap.xml")
-    expected = sitemap_urls(whole)
-    monkeypatch.setattr(feeds, "SITEMAP_MAX_URLS", 20)
-    monkeypatch.setattr(feeds, "SITEMAP_ITEMS_PER_PART", 10)
-    _, index = get_xml(testapp, "/sitemap.xml")
-    assert index.tag == f"{SM}sitemapindex"
-    parts = [s.findtext(f"{SM}loc") for s in index.findall(f"{SM}sitemap")]
-    items = (len(expected) - 6) // 2
-    assert parts == [f"{BASE}/sitemap.xml?page={n}" for n in range(1, -(-items // 10) + 1)]
-    seen = {}
-    for part in parts:
-        _, root = get_xml(testapp, local(part))
-        urls = sitemap_urls(root)
-        assert len(urls) <= 2 * 10 + 6
-        assert not set(urls) & set(seen)
-        seen.update(urls)
-    assert seen == expected
-    testapp.get(f"/sitemap.xml?page={len(parts) + 1}", status=404)
+def test_parts_are_blocks_of_ids_and_an_edit_changes_only_its_part(testapp, dbsession, monkeypatch):
+    monkeypatch.setattr(feeds, "SITEMAP_PART_ITEMS", 4)
+    made = [make_example(dbsession, slug=f"bulk-{n}") for n in range(9)]
+    parts = part_paths(testapp)
+    blocks = sorted({1, *(item.id // 4 + 1 for item in made)})
+    assert parts == [f"/sitemap.xml?page={n}" for n in range(1, blocks[-1] + 1)]
+    urls = all_urls(testapp)
+    assert {BASE + f"/examples/bulk-{n}" for n in range(9)} <= set(urls)
+    bodies = {path: testapp.get(path).body for path in parts}
+    edited = made[4]
+    edited.texts["id"].updated_at = dt.datetime(2031, 1, 1, tzinfo=dt.UTC)
+    dbsession.flush()
+    changed = {path for path in parts if testapp.get(path).body != bodies[path]}
+    # The edited item's part, and part 1 whose list pages are dated by every change.
+    assert changed == {f"/sitemap.xml?page={edited.id // 4 + 1}", "/sitemap.xml?page=1"}
+    testapp.get(f"/sitemap.xml?page={blocks[-1] + 1}", status=404)
 
 
 @pytest.mark.parametrize("query", ["page=abc", "page=0", "page=-1", "page=1&page=2", "page=1.5"])
@@ -120,11 +129,11 @@ def test_junk_page_parameter_is_400(testapp, query):
     testapp.get(f"/sitemap.xml?{query}", status=400)
 
 
-def test_small_sites_have_no_parts(testapp):
-    testapp.get("/sitemap.xml?page=1", status=404)
+def test_part_one_always_exists(testapp):
+    assert "/sitemap.xml?page=1" in part_paths(testapp)
 
 
-def test_sitemap_stays_one_query_with_many_items(testapp, dbsession):
+def test_sitemap_parts_are_few_queries_with_many_items(testapp, dbsession):
     for n in range(30):
         make_topic(dbsession, slug=f"counted-{n}")
     statements = []
@@ -137,10 +146,14 @@ def test_sitemap_stays_one_query_with_many_items(testapp, dbsession):
     event.listen(engine, "before_cursor_execute", count)
     try:
         get_xml(testapp, "/sitemap.xml")
+        index_queries = len(statements)
+        get_xml(testapp, "/sitemap.xml?page=1")
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # A count and one list of columns: never a query per item, never whole rows.
-    assert len(statements) == 2
+    # The index: one query. A part: the index's, its rows and the lists' dates; never a
+    # query per item.
+    assert index_queries == 1
+    assert len(statements) == 4
     assert all("item_texts.body" not in s for s in statements)
 
 
