@@ -198,6 +198,9 @@ def main(argv=sys.argv):
     except KeyboardInterrupt:
         sys.exit(f"{PROG}: interrupted; nothing was purged")
     finally:
+        background = env["registry"].get("pybackend.background_renderer")
+        if background is not None:
+            background.wait()  # the pages that linked to a purged item
         env["closer"]()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..config import database_url
 from ..services.seed import is_empty, load_seed
+from .content import render_pages
 
 
 def parse_args(argv):
@@ -54,6 +55,10 @@ def main(argv=sys.argv):
                     print(f"Loaded {len(items)} seed items.")
                 else:
                     print("The database has content already; seed not loaded.")
+            # Pages missing from the store, or made by other templates (a new release).
+            rendered = render_pages(env["registry"], quiet=True)
+            if rendered:
+                print(f"Rendered the pages of {rendered} items.")
         finally:
             env["closer"]()
     except OperationalError as e:

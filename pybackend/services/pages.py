@@ -20,10 +20,14 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import queue
+import threading
+import time
 import zlib
 
 from pyramid.httpexceptions import HTTPException
 from pyramid.interfaces import IRequestFactory
+from pyramid.settings import asbool
 from sqlalchemy import delete, event, inspect, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -177,10 +181,20 @@ def _before_commit(session):
         pages = found.own | found.shown | dependents(session, found.shown, found.moved)
         pages.discard(None)
         tags = tags_for(session, found) | {f"p{i}" for i in pages}
-        store_pages(session, sorted(pages))
+        registry = session.info.get(_REGISTRY)
+        background = registry.get("pybackend.background_renderer") if registry else None
+        if background is None:
+            store_pages(session, sorted(pages))
+        elif pages:
+            # Readers get these rendered live until the renderer thread stores them again.
+            session.execute(
+                update(RenderedPage).where(RenderedPage.item_id.in_(sorted(pages))).values(build="")
+            )
         generation = bump(session)
         record_tags(session, tags, generation)
         session.info["pages.committed_tags"] = tags
+        if background is not None and pages:
+            session.info["pages.render_after_commit"] = (background, sorted(pages), generation)
     finally:
         session.info.pop("pages.rendering", None)
         session.info.pop(_INFO, None)
@@ -217,6 +231,10 @@ _committed_hooks = "pages.after_commit_hooks"
 
 
 def _after_commit(session):
+    job = session.info.pop("pages.render_after_commit", None)
+    if job is not None:
+        background, item_ids, generation = job
+        background.submit(item_ids, generation)
     tags = session.info.pop("pages.committed_tags", None)
     if tags:
         for hook in session.info.get(_committed_hooks, ()):
@@ -225,6 +243,7 @@ def _after_commit(session):
 
 def _after_rollback(session):
     session.info.pop(_INFO, None)
+    session.info.pop("pages.render_after_commit", None)
     session.info.pop("pages.committed_tags", None)
 
 
@@ -279,8 +298,12 @@ def store_pages(session, item_ids, budget=RENDER_BUDGET):
     return render_items(session, renderer, render_now)
 
 
-def render_items(session, renderer, item_ids):
-    """Render and store both languages' pages of these items; return how many were stored."""
+def render_items(session, renderer, item_ids, not_after=None):
+    """Render and store both languages' pages of these items; return how many were stored.
+
+    With ``not_after`` (a generation), items that a later transaction touched are left to
+    the render that transaction asked for: this one may have read them before it.
+    """
     rows = session.execute(
         select(Item.id, Item.type, Item.slug, Item.status, Item.deleted_at).where(
             Item.id.in_(item_ids)
@@ -300,6 +323,24 @@ def render_items(session, renderer, item_ids):
             if status_code != 200:
                 continue
             keep[key] = (item_id, content_type, body, tags)
+    if not_after is not None:
+        # Take the content lock (editors hold it to commit), then look for newer edits.
+        session.execute(
+            update(ContentState)
+            .where(ContentState.id == 1)
+            .values(generation=ContentState.generation)
+        )
+        newer = {
+            int(tag[1:])
+            for tag in session.scalars(
+                select(CacheTag.tag).where(
+                    CacheTag.tag.in_([f"p{i}" for i in item_ids]),
+                    CacheTag.generation > not_after,
+                )
+            )
+        }
+        keep = {key: value for key, value in keep.items() if value[0] not in newer}
+        old = {key: page for key, page in old.items() if page.item_id not in newer}
     now = clock.now()
     new_rows = []
     for key, (item_id, content_type, body, tags) in keep.items():
@@ -347,6 +388,62 @@ def missing_items(session, after_id=0, limit=500, build=None, jobs=1, job=0):
     return list(session.scalars(stmt.order_by(Item.id).limit(limit)))
 
 
+class BackgroundRenderer:
+    """Stores pages again after an edit, in a thread of the process that made the edit.
+
+    The edit's own transaction only marks its pages stale (cheap, bounded); this renders
+    them in batches, each in its own transaction, so a save never waits for the pages of
+    everything that links to the item.
+    """
+
+    BATCH = 10
+
+    def __init__(self, registry):
+        self.registry = registry
+        self.jobs = queue.Queue()
+        self.thread = None
+        self.lock = threading.Lock()
+
+    def submit(self, item_ids, generation):
+        self.jobs.put((item_ids, generation))
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="pybackend-render", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self):
+        import transaction
+
+        from ..models import get_tm_session
+
+        factory = self.registry["dbsession_factory"]
+        renderer = self.registry["pybackend.renderer"]
+        while True:
+            try:
+                item_ids, generation = self.jobs.get(timeout=5)
+            except queue.Empty:
+                return
+            for start in range(0, len(item_ids), self.BATCH):
+                batch = item_ids[start : start + self.BATCH]
+                try:
+                    with transaction.manager:
+                        session = get_tm_session(factory)
+                        render_items(session, renderer, batch, not_after=generation)
+                except Exception:
+                    # The pages stay stale (served live, correct); `render` fixes them.
+                    log.exception("re-rendering pages of items %s failed", batch)
+            self.jobs.task_done()
+
+    def wait(self, timeout=10):
+        """Until every submitted page is stored (tests, scripts)."""
+        deadline = time.monotonic() + timeout
+        while self.jobs.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not self.jobs.unfinished_tasks
+
+
 def on_commit(session_factory, hook):
     """Call ``hook(tags)`` after every commit (of a session from this factory) that touched tags."""
     hooks = session_factory.kw.setdefault("info", {}).setdefault(_committed_hooks, [])
@@ -370,5 +467,7 @@ def includeme(config):
 
     def make_renderer():
         registry["pybackend.renderer"] = Renderer(registry)
+        if asbool(registry.settings.get("pybackend.render_in_background", True)):
+            registry["pybackend.background_renderer"] = BackgroundRenderer(registry)
 
     config.action(None, make_renderer, order=10**6)

@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import itertools
 import time
+import zlib
 
 import pytest
 import transaction
@@ -230,6 +231,36 @@ def test_drafts_stay_invisible_until_published(apps, site):
     site.update(a, publish=False)
     settle(second, f"/topics/{a_slug}", lambda r: r.status_int == 404)
     settle(second, f"/topics/{target_slug}", lambda r: "Nu Draf" not in r.text)
+
+
+def test_the_background_renderer_stores_the_pages_again_soon_after(
+    app_settings, dbengine, apps, site
+):
+    """As in production: the save only marks pages stale, a thread renders them."""
+    settings = {**app_settings, "pybackend.render_in_background": "true"}
+    app = webtest.TestApp(main({}, dbengine=dbengine, **settings))
+    background = Site(app)
+    try:
+        a, a_slug = background.topic("Sigma")
+        b, b_slug = background.topic("Tau", links=[a])
+        assert app.app.registry["pybackend.background_renderer"].wait()
+        background.update(a, texts={"id": {"title": "Sigma Baru"}})
+        # Whether the thread got there yet or not, readers never get the old title.
+        settle(apps[1], f"/topics/{b_slug}", lambda r: "Sigma Baru" in r.text)
+        assert app.app.registry["pybackend.background_renderer"].wait()
+        with dbengine.connect() as connection:
+            rows = connection.execute(
+                select(RenderedPage.key, RenderedPage.body, RenderedPage.build).where(
+                    RenderedPage.item_id.in_([a, b])
+                )
+            ).all()
+        build = app.app.registry["pybackend.build"]
+        assert len(rows) == 4 and all(row.build == build for row in rows)
+        assert all(
+            b"Sigma Baru" in zlib.decompress(row.body) for row in rows if "/en/" not in row.key
+        )
+    finally:
+        background.cleanup()
 
 
 def test_an_edit_stores_the_rendered_pages_in_the_same_transaction(apps, site, dbengine):
