@@ -46,7 +46,7 @@ def get_session_factory(engine):
     factory = sessionmaker(expire_on_commit=False)
     factory.configure(bind=engine)
     # Joined to the thread-local transaction manager once, here, rather than per
-    # request: registering costs ~12 % of a cheap page (PERFORMANCE.md, lesson 1).
+    # request: registering costs ~12 % of a cheap page (docs/performance.md).
     zope.sqlalchemy.register(factory, transaction_manager=transaction.manager)
     return factory
 
