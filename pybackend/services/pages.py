@@ -30,6 +30,7 @@ from pyramid.interfaces import IRequestFactory
 from pyramid.settings import asbool
 from sqlalchemy import delete, event, inspect, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
+from zope.sqlalchemy import mark_changed
 
 from ..models import CacheTag, ContentState, Item, ItemText, Link, Reference, RenderedPage
 from ..models.item import LANGUAGES, SlugHistory
@@ -250,6 +251,7 @@ def _after_rollback(session):
 def purge_everything(session):
     """For bulk changes (generation, seed, purge): every cached page goes."""
     record_tags(session, {"*"}, bump(session))
+    mark_changed(session)
 
 
 # ---------------------------------------------------------------------------
@@ -370,6 +372,8 @@ def render_items(session, renderer, item_ids, not_after=None):
     session.flush()
     if new_rows:
         session.execute(RenderedPage.__table__.insert(), new_rows)
+        # A Core insert is invisible to zope.sqlalchemy, which would roll it back.
+        mark_changed(session)
     return len(new_rows)
 
 

@@ -84,3 +84,35 @@ def test_production_ini_refuses_without_environment(tmp_path):
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def stored_pages(engine):
+    with engine.connect() as connection:
+        public = set(
+            connection.scalars(
+                text("SELECT id FROM items WHERE status = 'published' AND deleted_at IS NULL")
+            )
+        )
+        keys = connection.execute(text("SELECT item_id, key FROM rendered_pages")).all()
+    return public, keys
+
+
+def test_every_public_page_is_stored_and_render_puts_back_what_is_missing(tmp_path):
+    db = tmp_path / "site.sqlite"
+    ini = write_ini(tmp_path, f"sqlite:///{db}")
+    assert run(str(ini)).returncode == 0
+    engine = create_engine(f"sqlite:///{db}")
+    public, keys = stored_pages(engine)
+    assert public and {item_id for item_id, _ in keys} == public
+    assert len(keys) == 2 * len(public)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM rendered_pages WHERE item_id IN (1, 2, 3)"))
+        # A page from other templates counts as missing too.
+        connection.execute(text("UPDATE rendered_pages SET build = 'old' WHERE item_id = 4"))
+    script = os.path.join(os.path.dirname(sys.executable), "pybackend-content")
+    result = subprocess.run(
+        [script, str(ini), "render"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Rendered the pages of 4 items." in result.stdout
+    assert stored_pages(engine)[1] and sorted(stored_pages(engine)[1]) == sorted(keys)
