@@ -14,7 +14,7 @@ import subprocess
 import threading
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -32,7 +32,15 @@ def libpq(url):
     env = dict(os.environ)
     if parsed.password is not None:
         env["PGPASSWORD"] = str(parsed.password)
-    conninfo = parsed.set(drivername="postgresql", password=None)
+    # URL.set(password=None) would keep the password: None there means "unchanged".
+    conninfo = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
     return conninfo.render_as_string(hide_password=False), env
 
 
@@ -96,7 +104,9 @@ def dump(url, output, progress):
     args = [_tool("pg_dump"), "--format=custom", "--verbose", f"--file={output}"]
     process = _popen([*args, f"--dbname={conninfo}"], env, stdout=subprocess.DEVNULL, text=True)
     stderr = _Stderr(process.stderr, progress)
-    if process.wait() != 0:
+    with progress.ticking():
+        failed = process.wait() != 0
+    if failed:
         raise MaintenanceError(stderr.message("pg_dump", url))
     return read_revisions(output)
 
@@ -229,7 +239,8 @@ def restore(backup_file, url, progress):
     completed = False
     try:
         psql.stdin.write(preamble.encode())
-        shutil.copyfileobj(script.stdout, psql.stdin, 1 << 16)
+        with progress.ticking():
+            shutil.copyfileobj(script.stdout, psql.stdin, 1 << 16)
         completed = script.wait() == 0
         if completed:
             psql.stdin.write(b"COMMIT;\n")

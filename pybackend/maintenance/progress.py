@@ -1,7 +1,9 @@
 """Progress lines on stderr, for runs long enough to need them."""
 
+import contextlib
 import re
 import sys
+import threading
 import time
 
 # pg_dump --verbose / pg_restore --verbose name each table as they reach its data.
@@ -26,11 +28,13 @@ class Progress:
         self.interval = interval
         self.clock = clock
         self.started = self.last = clock()
+        self.what = "started"
 
     def elapsed(self):
         return self.clock() - self.started
 
     def update(self, what):
+        self.what = what
         now = self.clock()
         if self.quiet or now - self.last < self.interval:
             return
@@ -42,3 +46,23 @@ class Progress:
         """sqlite3.Connection.backup's progress callback."""
         if total:
             self.update(f"{(total - remaining) * 100 // total} % of {total} pages")
+
+    @contextlib.contextmanager
+    def ticking(self):
+        """While a tool works on one big table and says nothing, repeat the latest state."""
+        if self.quiet:
+            yield
+            return
+        done = threading.Event()
+
+        def tick():
+            while not done.wait(self.interval):
+                self.update(self.what)
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()

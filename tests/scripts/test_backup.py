@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pybackend.maintenance import MaintenanceError, sqlite
 from pybackend.maintenance.files import atomic_output
+from pybackend.maintenance.postgresql import libpq
 from pybackend.maintenance.progress import Progress, table_in
 from pybackend.models import Item
 from pybackend.services.editing import Draft, create_item, delete_item, update_item
@@ -312,6 +313,32 @@ def test_progress_is_one_line_a_second_after_the_first_second():
     lines.clear()
     quiet.update("anything")
     assert lines == []
+
+
+def test_progress_goes_on_while_a_tool_says_nothing():
+    lines = []
+
+    class Stream:
+        def write(self, text):
+            if text.strip():
+                lines.append(text)
+
+        def flush(self):
+            pass
+
+    progress = Progress("backup", stream=Stream(), interval=0.01)
+    progress.update("table public.revisions")
+    with progress.ticking():
+        wait_for(lambda: len(lines) >= 2)
+    assert all(line.endswith(", table public.revisions") for line in lines)
+
+
+def test_the_password_goes_to_the_tools_in_the_environment_only():
+    conninfo, env = libpq(
+        "postgresql+psycopg://editor:p%40ss%3Aword@db.local:5433/site?sslmode=require"
+    )
+    assert conninfo == "postgresql://editor@db.local:5433/site?sslmode=require"
+    assert env["PGPASSWORD"] == "p@ss:word"
 
 
 def test_progress_names_the_table_pg_dump_and_pg_restore_reach():
