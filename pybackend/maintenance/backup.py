@@ -23,16 +23,18 @@ NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 @dataclass
-class Outcome:
-    revisions: list
-    heads: list
-    needs_migration: bool = False
+class Restored:
+    revisions: list  # the backup's schema revisions, now the database's
+    heads: list  # this code's newest revisions
+    needs_migration: bool
 
 
 def engine_of(url):
     backend = make_url(url).get_backend_name()
     if backend not in ENGINES:
-        raise UsageError(f"cannot back up a {backend} database: only SQLite and PostgreSQL")
+        raise UsageError(
+            f"cannot back up or restore a {backend} database: only SQLite and PostgreSQL"
+        )
     return backend
 
 
@@ -47,12 +49,14 @@ def backup_database(url, output, progress):
 
 
 def create_backup(url, target, progress):
-    """Write the backup file ``target`` whole, or leave no file (and any old one as it was)."""
+    """Write the backup file ``target`` whole, or leave no file (and any old one as it was).
+
+    Returns the schema revisions it holds.
+    """
     check_output_file(target)
     engine_of(url)
     with atomic_output(target) as output:
-        revisions = backup_database(url, output, progress)
-    return Outcome(revisions=revisions, heads=schema.head_revisions())
+        return backup_database(url, output, progress)
 
 
 def _refuse_unless_empty(url, force):
@@ -99,4 +103,4 @@ def restore_database(url, backup_file, force, progress, on_wait=None):
 
 def restore_backup(url, backup_file, force, progress, on_wait=None):
     revisions, needs_migration = restore_database(url, backup_file, force, progress, on_wait)
-    return Outcome(revisions, schema.head_revisions(), needs_migration)
+    return Restored(revisions, schema.head_revisions(), needs_migration)

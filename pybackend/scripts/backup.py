@@ -27,11 +27,11 @@ def parse_args(argv):
 def backup(args):
     url = database_from(args.config_uri)
     progress = Progress("backup", quiet=args.quiet)
-    outcome = create_backup(url, args.file, progress)
+    revisions = create_backup(url, args.file, progress)
     if not args.quiet:
         size = os.path.getsize(args.file) / 1e6
         print(
-            f"Backed up {public_url(url)} (schema {', '.join(outcome.revisions) or 'none'}) "
+            f"Backed up {public_url(url)} (schema {', '.join(revisions) or 'none'}) "
             f"to {args.file}: {size:.1f} MB in {progress.elapsed():.1f} s."
         )
 

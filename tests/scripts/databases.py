@@ -111,6 +111,17 @@ class Databases:
         finally:
             admin.dispose()
 
+    @staticmethod
+    def _drop(database):
+        """End this role's sessions on ``database`` (an app's pool the test left open),
+        then drop it. Not DROP ... WITH (FORCE): that refuses when an autovacuum worker
+        is there, which a plain DROP DATABASE stops by itself."""
+        return (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+            f"datname = '{database}' AND usename = current_user AND pid <> pg_backend_pid()",
+            f'DROP DATABASE IF EXISTS "{database}"',
+        )
+
     def new(self, name, seeded=False):
         """The URL of a new database called ``name``: empty, or seeded."""
         if self.backend == "sqlite":
@@ -122,10 +133,7 @@ class Databases:
         database = f"{base.database}_{name}"
         template = f' TEMPLATE "{make_url(self.template()).database}"' if seeded else ""
         try:
-            self._admin(
-                f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
-                f'CREATE DATABASE "{database}"{template}',
-            )
+            self._admin(*self._drop(database), f'CREATE DATABASE "{database}"{template}')
         except ProgrammingError as e:
             pytest.skip(f"the test role cannot create databases: {e.orig}")
         self.created.append(database)
@@ -147,7 +155,7 @@ class Databases:
                     os.remove(path + suffix)
             return
         database = make_url(url).database
-        self._admin(f'DROP DATABASE "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"')
+        self._admin(*self._drop(database), f'CREATE DATABASE "{database}"')
 
     def close(self):
         for engine in self.engines:
@@ -157,7 +165,7 @@ class Databases:
     def drop_all(self):
         self.close()
         if self.created:
-            self._admin(*(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in self.created))
+            self._admin(*(sql for database in self.created for sql in self._drop(database)))
 
 
 def migrate(engine, revision="head"):
