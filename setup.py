@@ -76,6 +76,8 @@ setup(
             "pybackend-generate = pybackend.scripts.generate_data:main",
             "pybackend-user = pybackend.scripts.users:main",
             "pybackend-content = pybackend.scripts.content:main",
+            "pybackend-backup = pybackend.scripts.backup:main",
+            "pybackend-restore = pybackend.scripts.restore:main",
         ],
     },
 )

@@ -18,22 +18,11 @@ from pybackend.scripts.generate_data import Generator, parse_args
 from pybackend.scripts.generate_data import main as generate_main
 from pybackend.services.markdown import internal_targets
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+from .databases import write_ini
+
 SCRIPTS = os.path.dirname(sys.executable)
 TOPICS, EXAMPLES = 30, 8
 GENERATED = re.compile(r"^generated-(language|framework|library|messaging|example)-\d{6}$")
-
-
-def write_ini(tmp_path, url, name="app.ini"):
-    with open(os.path.join(ROOT, "testing.ini")) as f:
-        source = f.read()
-    ini = tmp_path / name
-    ini.write_text(
-        source.replace(
-            "sqlalchemy.url = sqlite:///%(here)s/var/test.sqlite", f"sqlalchemy.url = {url}"
-        )
-    )
-    return ini
 
 
 def run(script, *args):

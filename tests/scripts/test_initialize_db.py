@@ -6,28 +6,29 @@ import sys
 
 from sqlalchemy import create_engine, func, select, text
 
-from pybackend.models import Item
+from pybackend.maintenance.schema import head_revisions
+from pybackend.models import Item, Revision
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+from .databases import ROOT, write_ini
+
+HEAD = head_revisions()[0]
 
 
-def write_ini(tmp_path, url):
-    with open(os.path.join(ROOT, "testing.ini")) as f:
-        source = f.read()
-    ini = tmp_path / "app.ini"
-    ini.write_text(
-        source.replace(
-            "sqlalchemy.url = sqlite:///%(here)s/var/test.sqlite", f"sqlalchemy.url = {url}"
-        )
-    )
-    return ini
+def command_line(*args):
+    script = os.path.join(os.path.dirname(sys.executable), "initialize_pybackend_db")
+    return [script, *map(str, args)]
+
+
+def environment(env=None):
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(env or {})
+    return environ
 
 
 def run(*args, env=None):
-    script = os.path.join(os.path.dirname(sys.executable), "initialize_pybackend_db")
-    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    environ.update(env or {})
-    return subprocess.run([script, *args], capture_output=True, text=True, env=environ, timeout=120)
+    return subprocess.run(
+        command_line(*args), capture_output=True, text=True, env=environment(env), timeout=120
+    )
 
 
 def test_initialize_twice_seeds_once(tmp_path):
@@ -116,3 +117,32 @@ def test_every_public_page_is_stored_and_render_puts_back_what_is_missing(tmp_pa
     assert result.returncode == 0, result.stderr
     assert "Rendered the pages of 4 items." in result.stdout
     assert stored_pages(engine)[1] and sorted(stored_pages(engine)[1]) == sorted(keys)
+
+
+def test_two_runs_at_once_take_turns(databases, tmp_path):
+    url = databases.new("init")
+    ini = write_ini(tmp_path, url)
+    runs = [
+        subprocess.Popen(
+            command_line(ini),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(),
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    for run_, (_stdout, stderr) in zip(runs, outputs, strict=True):
+        assert run_.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    stdouts = sorted((stdout for stdout, _ in outputs), key=lambda out: "Loaded" not in out)
+    first, second = stdouts
+    assert f"Migrated the schema from nothing to {HEAD}." in first
+    assert "Loaded 13 seed items." in first
+    assert "Migrated" not in second and "Loaded" not in second
+    assert "Nothing to do" in second
+    engine = databases.engine(url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Item)) == 13
+        assert connection.scalar(select(func.count()).select_from(Revision)) == 13
