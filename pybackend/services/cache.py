@@ -10,6 +10,7 @@ from memory come from ``rendered_pages`` (one indexed read) before anything is r
 """
 
 import collections
+import contextlib
 import datetime as dt
 import email.utils
 import math
@@ -270,25 +271,58 @@ class StoreReader:
     def __init__(self, engine, build):
         self.engine = engine
         self.build = build
+        self._local = threading.local()
+        # The driver's own cursor: through SQLAlchemy the read cost more than the rest
+        # of the request (statement setup, result objects), for one primary-key lookup.
+        marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self.sql = (
+            "SELECT body, content_type, etag, changed_at, tags, build "
+            f"FROM rendered_pages WHERE key = {marker}"  # noqa: S608 (a placeholder, no input)
+        )
+
+    def _connection(self):
+        # One connection per worker thread, kept out of the pool (whose checkout and
+        # reset cost as much as the read) and in autocommit: it never holds a snapshot.
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            proxy = self.engine.raw_connection()
+            connection = proxy.driver_connection
+            proxy.detach()
+            if hasattr(connection, "autocommit") and self.engine.dialect.name != "sqlite":
+                connection.autocommit = True
+            self._local.connection = connection
+        return connection
+
+    def _fetch(self, key):
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.sql, (key,))
+            row = cursor.fetchone()
+            cursor.close()
+        except Exception:
+            # A dead connection (the database restarted): the next request opens another.
+            self._local.connection = None
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
+        return row
 
     def load(self, request, key):
         session = request.environ.get("app.dbsession")
         if session is not None:
             row = session.execute(_STORED, {"key": key}).first()
         else:
-            with self.engine.connect() as connection:
-                row = connection.execute(_STORED, {"key": key}).first()
-        if row is None or row.build != self.build:
+            row = self._fetch(key)
+        if row is None or row[5] != self.build:
             return None
-        body = zlib.decompress(row.body)
-        tags = frozenset(row.tags.split())
-        etag = f'"{row.etag}"'
-        content_type = row.content_type
+        body = zlib.decompress(row[0])
+        tags = frozenset(row[4].split())
+        etag = f'"{row[2]}"'
+        content_type = row[1]
         if content_type.startswith("text/") and "charset" not in content_type:
             content_type += "; charset=UTF-8"
-        return Entry(
-            "200 OK", _headers(content_type, etag, tags), body, etag, aware(row.changed_at), tags
-        )
+        return Entry("200 OK", _headers(content_type, etag, tags), body, etag, aware(row[3]), tags)
 
 
 def page_cache_tween_factory(handler, registry):
