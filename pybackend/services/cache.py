@@ -275,10 +275,8 @@ class StoreReader:
         # The driver's own cursor: through SQLAlchemy the read cost more than the rest
         # of the request (statement setup, result objects), for one primary-key lookup.
         marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self.sql = (
-            "SELECT body, content_type, etag, changed_at, tags, build "
-            f"FROM rendered_pages WHERE key = {marker}"  # noqa: S608 (a placeholder, no input)
-        )
+        columns = "body, content_type, etag, changed_at, tags, build"
+        self.sql = f"SELECT {columns} FROM rendered_pages WHERE key = {marker}"  # noqa: S608
 
     def _connection(self):
         # One connection per worker thread, kept out of the pool (whose checkout and
