@@ -35,6 +35,7 @@ STATIC_PREFIX = "/static/"
 # More purged keys than this in one poll: cheaper to drop everything.
 MAX_PURGE_KEYS = 5000
 
+_PROBES = frozenset(("/healthz", "/readyz"))
 # Routes whose pages are the same for every anonymous reader.
 _cacheable_routes = set()
 _ITEM_PATH = re.compile(r"^(?:/en)?/(?:topics|examples)/[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -348,8 +349,10 @@ def page_cache_tween_factory(handler, registry):
 
     def page_cache_tween(request):
         environ = request.environ
-        if environ.get("PATH_INFO", "").startswith(STATIC_PREFIX):
-            # Static files have their own validators (file times) and caching headers.
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(STATIC_PREFIX) or path in _PROBES:
+            # Static files have their own validators (file times) and caching headers; the
+            # probes must answer without waiting on the database.
             return handler(request)
         if request.method not in ("GET", "HEAD") or not is_anonymous(request):
             return _private(handler(request))

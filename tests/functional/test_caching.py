@@ -179,3 +179,16 @@ def test_a_changed_static_file_is_never_answered_304_from_the_content_date(cache
         assert res.status_int == 200 and b"{" in res.body
     finally:
         os.utime(css, (before.st_atime, before.st_mtime))
+
+
+def test_probes_never_wait_for_the_purge_poll(cached_app, monkeypatch):
+    """/healthz must answer while the database hangs: it never reaches the poll."""
+    clock = cached_app.app.registry["tag_clock"]
+
+    def hanging():
+        raise AssertionError("the probe looked for purges")
+
+    monkeypatch.setattr(clock, "sync", hanging)
+    assert cached_app.get("/healthz").json == {"status": "ok"}
+    with pytest.raises(AssertionError):
+        cached_app.get("/topics")
