@@ -4,6 +4,8 @@
   passwd NAME                    set a new password (ends the user's sessions)
   list                           list accounts
   disable NAME / enable NAME     lock or unlock an account
+  cleanup                        remove expired sessions and old login attempts now (every
+                                 successful login does it too, so no cron is needed)
 
 The password is asked twice at a terminal, and read from standard input otherwise
 (one line), so scripts can pipe it in.
@@ -35,6 +37,7 @@ def parse_args(argv):
     for name in ("passwd", "disable", "enable"):
         sub.add_parser(name).add_argument("name")
     sub.add_parser("list", help="list accounts")
+    sub.add_parser("cleanup", help="remove expired sessions and old login attempts")
     return parser.parse_args(argv[1:])
 
 
@@ -58,6 +61,10 @@ def _message(error, request):
 
 def run(args, request):
     dbsession = request.dbsession
+    if args.command == "cleanup":
+        accounts.remove_expired(dbsession)
+        print("Removed expired sessions and old login attempts.")
+        return
     if args.command == "list":
         for user in dbsession.scalars(select(User).order_by(User.username)):
             state = "disabled" if user.disabled_at else "active"

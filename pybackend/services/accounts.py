@@ -12,9 +12,15 @@ from ..models.user import ROLES, USERNAME_PATTERN
 from . import audit, clock, passwords, sessions
 
 # Failed logins allowed in the window before a lock, per username and per address.
+# Failed logins allowed per window: for one username from one address; for one username
+# from all addresses that never logged in as it (a distributed guess); and per address.
 USERNAME_LIMIT = 5
+STRANGERS_LIMIT = 50
 ADDRESS_LIMIT = 20
 WINDOW = dt.timedelta(minutes=15)
+# An address a user logged in from stays "theirs" this long: strangers hammering the
+# account cannot lock them out from it.
+KNOWN_ADDRESS = dt.timedelta(days=30)
 
 
 class AccountError(ValueError):
@@ -98,15 +104,51 @@ def _retry_after(dbsession, key, since):
     return max(1, math.ceil(wait.total_seconds()))
 
 
+def _keys(username, client_addr):
+    username = normalize_username(username)
+    return {
+        "pair": f"u:{username}@{client_addr}",
+        "strangers": f"u:{username}",
+        "address": f"ip:{client_addr}",
+        "known": f"ok:{username}@{client_addr}",
+    }
+
+
+def _known_address(dbsession, keys):
+    since = clock.now() - KNOWN_ADDRESS
+    return _failures(dbsession, keys["known"], since) > 0
+
+
 def check_throttle(dbsession, username, client_addr):
-    """Raise Throttled before any hashing when either key is over its limit (AUTH-4)."""
+    """Raise Throttled before any hashing when a key is over its limit (AUTH-4).
+
+    A user's own address (one they logged in from lately) is judged by its own failures
+    only; the username's count over every other address locks out only strangers.
+    """
     since = clock.now() - WINDOW
-    for key, limit in (
-        (f"u:{normalize_username(username)}", USERNAME_LIMIT),
-        (f"ip:{client_addr}", ADDRESS_LIMIT),
-    ):
+    keys = _keys(username, client_addr)
+    limits = [(keys["pair"], USERNAME_LIMIT), (keys["address"], ADDRESS_LIMIT)]
+    if not _known_address(dbsession, keys):
+        limits.append((keys["strangers"], STRANGERS_LIMIT))
+    for key, limit in limits:
         if _failures(dbsession, key, since) >= limit:
             raise Throttled(_retry_after(dbsession, key, since))
+
+
+def remove_expired(dbsession):
+    """Old login attempts and dead sessions go, so the tables stay bounded without cron."""
+    now = clock.now()
+    dbsession.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.attempted_at < now - WINDOW, ~LoginAttempt.key.startswith("ok:")
+        )
+    )
+    dbsession.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.attempted_at < now - KNOWN_ADDRESS, LoginAttempt.key.startswith("ok:")
+        )
+    )
+    sessions.remove_expired(dbsession)
 
 
 def authenticate(dbsession, username, password, client_addr):
@@ -125,15 +167,20 @@ def authenticate(dbsession, username, password, client_addr):
         ok, needs_rehash = passwords.verify_password(user.password_hash, password)
         if ok and needs_rehash:
             user.password_hash = passwords.hash_password(password)
+    keys = _keys(username, client_addr)
+    now = clock.now()
     if ok and user.is_active:
-        dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == f"u:{username}"))
+        dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["pair"]))
+        dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["known"]))
+        dbsession.add(LoginAttempt(key=keys["known"], attempted_at=now, success=True))
+        remove_expired(dbsession)
         audit.record(dbsession, "login", user=user, client_addr=client_addr)
         return user
-    now = clock.now()
     dbsession.add_all(
         [
-            LoginAttempt(key=f"u:{username}", attempted_at=now),
-            LoginAttempt(key=f"ip:{client_addr}", attempted_at=now),
+            LoginAttempt(key=keys["pair"], attempted_at=now),
+            LoginAttempt(key=keys["strangers"], attempted_at=now),
+            LoginAttempt(key=keys["address"], attempted_at=now),
         ]
     )
     audit.record(dbsession, "login.failure", username=username, client_addr=client_addr)

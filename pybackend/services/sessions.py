@@ -63,6 +63,17 @@ def load(dbsession, token):
     return row
 
 
+def remove_expired(dbsession):
+    """Sessions past their idle or absolute timeout (they would be refused anyway)."""
+    now = clock.now()
+    dbsession.execute(
+        delete(UserSession).where(
+            (UserSession.last_seen_at < now - IDLE_TIMEOUT)
+            | (UserSession.created_at < now - ABSOLUTE_TIMEOUT)
+        )
+    )
+
+
 def revoke(dbsession, row):
     dbsession.delete(row)
     dbsession.flush()

@@ -251,3 +251,49 @@ def test_origin_is_checked_over_https(testapp, editor):
     testapp.post(
         "/login", form, extra_environ=https, headers={"Origin": "https://example.com"}, status=303
     )
+
+
+def test_strangers_cannot_lock_a_user_out_of_their_own_address(
+    testapp, dbsession, editor, monkeypatch
+):
+    monkeypatch.setattr(accounts, "STRANGERS_LIMIT", accounts.USERNAME_LIMIT + 2)
+    home = {"REMOTE_ADDR": "192.0.2.10"}
+    page = testapp.get("/login", extra_environ=home)
+    form = {"username": "editor1", "password": PASSWORD, "csrf_token": csrf_of(page), "next": ""}
+    testapp.post("/login", form, extra_environ=home, status=303)
+    testapp.post("/logout", {"csrf_token": csrf_of(testapp.get("/admin/topics"))}, status=303)
+    # One stranger: locked out after USERNAME_LIMIT tries from that address.
+    for _ in range(accounts.USERNAME_LIMIT):
+        _post_login(testapp, "198.51.100.1", "wrong password 123", 400)
+    _post_login(testapp, "198.51.100.1", PASSWORD, 429)
+    # Many strangers, one try each: past STRANGERS_LIMIT every unknown address is refused...
+    for n in range(2, 4):
+        _post_login(testapp, f"198.51.100.{n}", "wrong password 123", 400)
+    _post_login(testapp, "203.0.113.7", PASSWORD, 429)
+    # ...but the editor's own address still logs in.
+    _post_login(testapp, "192.0.2.10", PASSWORD, 303)
+
+
+def _post_login(testapp, address, password, status):
+    env = {"REMOTE_ADDR": address}
+    testapp.reset()
+    page = testapp.get("/login", extra_environ=env)
+    form = {"username": "editor1", "password": password, "csrf_token": csrf_of(page), "next": ""}
+    return testapp.post("/login", form, extra_environ=env, status=status)
+
+
+def test_old_attempts_and_dead_sessions_are_removed_at_the_next_login(
+    testapp, dbsession, editor, monkeypatch
+):
+    now = [dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    login(testapp, username="someone", password="wrong password 123", status=400)
+    login(testapp)
+    stale_session = dbsession.scalars(select(UserSession)).one()
+    now[0] += sessions.ABSOLUTE_TIMEOUT + dt.timedelta(minutes=1)
+    testapp.reset()
+    login(testapp)
+    assert count(dbsession, LoginAttempt, LoginAttempt.key.startswith("u:someone")) == 0
+    assert count(dbsession, LoginAttempt, LoginAttempt.key.startswith("ip:")) == 0
+    assert stale_session not in set(dbsession.scalars(select(UserSession)))
+    assert count(dbsession, UserSession) == 1
