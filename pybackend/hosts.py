@@ -10,6 +10,9 @@ from .i18n import _
 from .services.cache import is_api_path
 
 
+PROBES = frozenset(("/healthz", "/readyz"))
+
+
 def _hostname(host):
     host = (host or "").strip().lower()
     if host.startswith("["):  # [::1]:6543
@@ -21,6 +24,10 @@ def host_check_tween_factory(handler, registry):
     allowed = {h.lower() for h in aslist(registry.settings.get("pybackend.allowed_hosts", ""))}
 
     def host_check_tween(request):
+        environ = request.environ
+        if "HTTP_HOST" not in environ and environ.get("PATH_INFO") in PROBES:
+            # An HTTP/1.0 health probe sends no Host; it builds no URL, so it needs none.
+            return handler(request)
         if allowed and "*" not in allowed and _hostname(request.host) not in allowed:
             # Imported here: the views import this module's helpers.
             from .views import errors

@@ -114,3 +114,18 @@ def test_absolute_urls_use_the_base_url_not_the_host(testapp):
         link["href"] for link in res.html.find_all("link", rel="alternate", hreflang=["id", "en"])
     ]
     assert alternates == ["http://example.com/topics/django", "http://example.com/en/topics/django"]
+
+
+def test_health_probes_without_a_host_header_are_answered(app):
+    from webob import Request
+
+    def get(path):
+        request = Request.blank(path, environ={"SERVER_NAME": "10.0.0.5"})
+        del request.environ["HTTP_HOST"]
+        return request.get_response(app)
+
+    for path in ("/healthz", "/readyz"):
+        res = get(path)
+        assert res.status_int == 200 and res.json["status"] == "ok"
+    # Other pages still need an allowed Host.
+    assert get("/topics").status_int == 400
