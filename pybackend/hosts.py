@@ -9,7 +9,6 @@ from pyramid.settings import aslist
 from .i18n import _
 from .services.cache import is_api_path
 
-
 PROBES = frozenset(("/healthz", "/readyz"))
 
 
