@@ -51,9 +51,13 @@ class Scenario:
     latency: bool = False  # also at one connection, the median by p99 (judged)
     judged_largest: bool = False  # judged at the largest size only: one run elsewhere
     warm_up: bool = True  # a second of load first (not for pages meant to be cold)
-    loaded: bool = True  # at --connections too (else only at one connection, for latency)
+    # At which of --connections: "all", "smallest" (a run at 50 of pages that take
+    # hundreds of ms leaves 50 of them queued, seconds to wait out) or "none" (latency only).
+    under_load: str = "all"
     load: bool = False  # only at the largest size of the run
-    variants: tuple = field(default=())  # measured only at the largest size
+    # Measured only at the largest size and the smallest connection count: a variant
+    # compares the cost of one request with its reference's; more connections add a queue.
+    variants: tuple = field(default=())
 
 
 def default_scenarios():
@@ -79,7 +83,9 @@ def default_scenarios():
         Scenario("list", "/topics", judged=True),
         # A popular query: a page-cache hit after the first request, so under load it is
         # the topic page again; only its latency at one connection is measured.
-        Scenario("search", "/search?q=framework", latency=True, judged_largest=True, loaded=False),
+        Scenario(
+            "search", "/search?q=framework", latency=True, judged_largest=True, under_load="none"
+        ),
         # A different name on every request: page-cache misses, the search itself.
         Scenario(
             "search_names",
@@ -98,6 +104,7 @@ def default_scenarios():
             judged=True,
             load=True,
             warm_up=False,
+            under_load="smallest",
         ),
         Scenario(
             "cold_example",
@@ -106,6 +113,7 @@ def default_scenarios():
             judged=True,
             load=True,
             warm_up=False,
+            under_load="smallest",
         ),
         Scenario(
             "cold_list",
@@ -114,6 +122,7 @@ def default_scenarios():
             judged=True,
             load=True,
             warm_up=False,
+            under_load="smallest",
         ),
     )
 
@@ -287,18 +296,20 @@ def run_scenario(ctx, scenario, scripts):
         run_wrk(ctx.port, path, max(args.connections), 1, headers[variants[0]], script)
     rows = []
     counts = [LATENCY_CONNECTIONS] if scenario.latency else []
-    counts += args.connections if scenario.loaded else []
+    smallest = min(args.connections)
+    counts += {"all": args.connections, "smallest": [smallest], "none": []}[scenario.under_load]
     for connections in counts:
         latency = scenario.latency and connections == LATENCY_CONNECTIONS
         judged = (scenario.judged or latency) and (ctx.largest or not scenario.judged_largest)
         runs = args.runs if judged else 1
-        results = {v: [] for v in variants}
+        present = [v for v in variants if not v.variant or connections == smallest]
+        results = {v: [] for v in present}
         for _ in range(runs):  # in turn, so a variant and its reference share the machine
-            for v in variants:
+            for v in present:
                 results[v].append(
                     run_wrk(ctx.port, path, connections, args.duration, headers[v], script)
                 )
-        for v in variants:
+        for v in present:
             result = median_run(results[v], "p99_ms" if latency else "rps")
             row = make_row(
                 ctx.backend,
