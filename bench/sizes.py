@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 
 from pybackend.scripts.generate_data import SYLLABLES
 
@@ -154,6 +155,7 @@ class Bench:
     def run_size(self, backend, size, url):
         label = f"{backend} size={size}"
         log(f"\n== {label}")
+        block_started = time.monotonic()
         args = self.args
         largest = size == args.sizes[-1]
         # The load scenarios (cold pages, cookies, a writer) run at the largest size only.
@@ -232,6 +234,8 @@ class Bench:
             )
         finally:
             ctx.server.stop()
+        info["block_s"] = round(time.monotonic() - block_started, 1)
+        log(f"  {label}: {info['block_s']:.0f} s (generating: {info.get('generate_s', 0):.0f} s)")
         self.sizes.append(info)
 
     def editing(self, ctx, password, scripts, wanted, info, peak_rss, start):
@@ -275,6 +279,7 @@ class Bench:
     def guarded(self, ctx, name, path, info, peak_rss, start, run):
         """Run one scenario; a stuck first request or a dead server: noted, server restarted."""
         server = ctx.server
+        started = time.monotonic()
         try:
             try:
                 self.rows.extend(run() or [])
@@ -284,10 +289,11 @@ class Bench:
                 raise ServerDied(name) from None
             if not server.alive:
                 raise ServerDied(name)
-            # Which scenario raised the peak: VmHWM only grows.
+            # Which scenario raised the peak (VmHWM only grows), and what each one cost.
             info.setdefault("rss_after_mb", {})[name] = {
                 "peak": server.peak_rss_mb(),
                 "now": server.peak_rss_mb("VmRSS"),
+                "seconds": round(time.monotonic() - started, 1),
             }
         except ScenarioStuck as stuck:
             note = f"first request > {self.args.first_request_timeout:g} s"
