@@ -16,6 +16,7 @@ from .client import Client, LoginFailed, login
 from .databases import BENCH_USER
 from .scenarios import ScenarioStuck, first_request, make_row
 from .servers import ROOT, BenchError, log
+from .targets import writer_summary
 from .wrk import median_run, run_wrk
 
 EDIT_FORM_SAMPLES = 5
@@ -189,10 +190,8 @@ def run_edit_load(ctx, editor, scripts):
             f"  edit_load/{variant:<14} c={connections:<3} {result['rps']:>8.0f} req/s  "
             f"p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms  errors {result['errors']}"
         )
-    summary = report["summary"]
     log(
-        f"  writer: {summary.get('saves')} saves, {summary.get('errors')} errors, save p50 "
-        f"{summary.get('save_p50_ms')} ms, p99 {summary.get('save_p99_ms')} ms; server idle "
+        f"  {writer_summary({**report, 'backend': ctx.backend, 'size': ctx.size})}; server idle "
         f"{'after ' + str(idle) + ' s' if idle is not None else 'not reached'}"
     )
     writer_info = {

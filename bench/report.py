@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 
 from .servers import ROOT, log, read_text
+from .targets import writer_summary
 from .wrk import wrk_version
 
 
@@ -87,11 +88,9 @@ def print_measurements(measurements, writers):
     for w in writers:
         s = w["summary"]
         log(
-            f"\nWriter ({w['backend']} size={w['size']}, {w['edit_path']} = {w['edited']}): "
-            f"{s.get('saves')} saves in {s.get('elapsed_s')} s, {s.get('errors')} errors "
-            f"(statuses {', '.join(s.get('statuses') or [])}), save p50 {s.get('save_p50_ms')} "
-            f"ms, p99 {s.get('save_p99_ms')} ms, cycle p50 {s.get('cycle_p50_ms')} ms, "
-            f"edit form {s.get('form_bytes')} bytes"
+            f"\n{writer_summary(w)}; {w['edit_path']} = {w['edited']}, {s.get('elapsed_s')} s, "
+            f"statuses {', '.join(s.get('statuses') or []) or '-'}, cycle p50 "
+            f"{s.get('cycle_p50_ms')} ms, edit form {s.get('form_bytes')} bytes"
         )
 
 

@@ -231,13 +231,20 @@ def errors_target(rows, baseline, measurements, writers):
     return target("0 errors", verdict(not failing), ", ".join(sorted(set(failing))) or "none")
 
 
+def writer_summary(writer):
+    """One line about the writer: saves, errors and save latency, or why it saved nothing."""
+    s = writer["summary"]
+    text = f"writer {writer['backend']} size={writer['size']}: {s.get('saves')} saves, "
+    text += f"{s.get('errors')} errors"
+    if s.get("save_p50_ms") is not None:
+        text += f", save p50 {s['save_p50_ms']:g} ms, p99 {s['save_p99_ms']:g} ms"
+    elif s.get("form_p50_ms") is not None:
+        text += f" (its edit form took {s['form_p50_ms'] / 1000:.1f} s to load)"
+    return text
+
+
 def edit_load_detail(writers):
-    return "; ".join(
-        f"writer {w['backend']} size={w['size']}: {w['summary'].get('saves')} saves, "
-        f"{w['summary'].get('errors')} errors, save p50 {w['summary'].get('save_p50_ms')} ms, "
-        f"p99 {w['summary'].get('save_p99_ms')} ms"
-        for w in writers
-    )
+    return "; ".join(writer_summary(w) for w in writers)
 
 
 def evaluate_targets(rows, servers, baseline=(), measurements=(), writers=()):

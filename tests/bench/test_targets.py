@@ -147,3 +147,14 @@ def test_rss_and_errors():
     targets = {t["target"]: t for t in evaluate_targets([row("topic", errors=1)], fat)}
     assert result_of(targets, "peak RSS")["result"] == "FAIL"
     assert targets["0 errors"]["result"] == "FAIL"
+
+
+def test_a_writer_that_saved_nothing_says_how_long_its_form_took():
+    rows = [row("edit_load", variant="hot", ratio_ref=0.3)]
+    writer = {
+        "backend": "sqlite",
+        "size": 100_000,
+        "summary": {"saves": 0, "errors": 0, "save_p50_ms": None, "form_p50_ms": 37_366.7},
+    }
+    detail = result_of(judged(rows, writers=[writer]), "edit_load/hot")["detail"]
+    assert "0 saves" in detail and "37.4 s" in detail
