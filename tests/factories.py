@@ -3,6 +3,7 @@
 import itertools
 
 from pybackend.models import Example, ItemText, Link, SlugHistory, Topic
+from pybackend.services import translations
 from pybackend.services.content import update_references
 
 _counter = itertools.count(1)
@@ -34,7 +35,7 @@ def _make(model, dbsession, slug, texts, old_slugs, **fields):
     if "en" in item.texts and "id" in item.texts:
         item.texts["en"].source_version = item.texts["id"].version
     update_references(dbsession, item)
-    dbsession.flush()
+    translations.refresh(dbsession, item)
     return item
 
 

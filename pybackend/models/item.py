@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.collections import attribute_keyed_dict
@@ -22,6 +23,8 @@ SOURCE_LANGUAGE = "id"
 
 TOPIC_KINDS = ("language", "framework", "library", "messaging")
 STATUSES = ("draft", "published")
+# The English text of an item: none yet, made from an older Indonesian text, or current.
+TRANSLATION_STATES = ("missing", "stale", "current")
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MAX = 100
@@ -48,8 +51,25 @@ class Item(Base):
         UniqueConstraint("type", "slug", name="uq_items_type_slug"),
         CheckConstraint("type IN ('topic', 'example')", name="type"),
         CheckConstraint("status IN ('draft', 'published')", name="status"),
+        CheckConstraint("translation IN ('missing', 'stale', 'current')", name="translation"),
         # Lists and the home page walk topics by kind, then slug.
         Index("ix_items_type_kind_slug", "type", "kind", "slug"),
+        # The editors' lists walk live items by slug, all or of one status; the trash
+        # and the dashboard walk them by deletion, change and translation state.
+        Index("ix_items_type_deleted_at_slug", "type", "deleted_at", "slug"),
+        Index("ix_items_type_status_deleted_at_slug", "type", "status", "deleted_at", "slug"),
+        Index("ix_items_deleted_at", "deleted_at"),
+        Index("ix_items_status_updated_at", "status", "updated_at"),
+        Index("ix_items_translation_type_slug", "translation", "type", "slug"),
+        # Slug prefixes (the link picker, the lists' search). PostgreSQL needs the
+        # pattern operator class for LIKE 'abc%' under any collation; on SQLite the
+        # search is a range over the (binary) slug index.
+        Index(
+            "ix_items_type_slug_pattern",
+            "type",
+            "slug",
+            postgresql_ops={"slug": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,6 +82,10 @@ class Item(Base):
     # The package on PyPI, where there is one.
     package: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    # Kept by services/translations.py, so the dashboard's lists are index lookups.
+    translation: Mapped[str] = mapped_column(
+        String(10), default="missing", server_default="missing"
+    )
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
@@ -133,6 +157,16 @@ class ItemText(Base):
     item: Mapped[Item] = relationship(back_populates="texts")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Title prefixes, case-insensitive (the link picker, the lists' search); an expression
+# index, so declared once the columns exist.
+Index(
+    "ix_item_texts_lang_title_prefix",
+    ItemText.lang,
+    func.lower(ItemText.title).label("title_lower"),
+    postgresql_ops={"title_lower": "text_pattern_ops"},
+)
 
 
 class SlugHistory(Base):
