@@ -1,8 +1,10 @@
 """The editors' area: every view needs a role (the root ACL grants EDIT to editors and admins)."""
 
-from pyramid.httpexceptions import HTTPMovedPermanently
+from pyramid.httpexceptions import HTTPBadRequest, HTTPMovedPermanently
 from pyramid.view import view_config
 
+from ...forms import CONTROL_CHARACTERS
+from ...i18n import _
 from ...security import EDIT
 
 
@@ -16,3 +18,14 @@ def admin_view_config(**settings):
 @view_config(route_name="admin.home.noslash", permission=EDIT, request_method=("GET", "HEAD"))
 def admin_home_without_slash(request):
     return HTTPMovedPermanently(location=request.route_path("admin.home"))
+
+
+def single_param(request, name, allowed=None):
+    """A query parameter given at most once, of the allowed values; else 400."""
+    values = request.GET.getall(name)
+    if len(values) > 1 or (allowed is not None and values and values[0] not in allowed):
+        raise HTTPBadRequest(_("Saringan tidak dikenal."))
+    value = values[0] if values else ""
+    if CONTROL_CHARACTERS.search(value):
+        raise HTTPBadRequest(_("Teks tidak boleh berisi karakter kontrol."))
+    return value

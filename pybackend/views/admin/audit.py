@@ -11,7 +11,7 @@ from ...models import AuditEntry
 from ...security import VIEW_AUDIT
 from ...services import accounts
 from .. import Paginator
-from . import admin_view_config
+from . import admin_view_config, single_param
 
 ENTRIES_PER_PAGE = 50
 KNOWN_ACTIONS = (
@@ -37,15 +37,6 @@ KNOWN_ACTIONS = (
 OBJECT_TYPES = ("topic", "example", "user")
 
 
-def _choice(request, name, allowed):
-    values = request.GET.getall(name)
-    if not values or values == [""]:
-        return ""
-    if len(values) > 1 or values[0] not in allowed:
-        raise HTTPBadRequest(_("Saringan tidak dikenal."))
-    return values[0]
-
-
 def _username(request):
     values = request.GET.getall("username")
     if len(values) > 1:
@@ -63,9 +54,9 @@ def _username(request):
 )
 def audit_log(request):
     filters = {
-        "action": _choice(request, "action", KNOWN_ACTIONS),
+        "action": single_param(request, "action", ("", *KNOWN_ACTIONS)),
         "username": _username(request),
-        "object_type": _choice(request, "object_type", OBJECT_TYPES),
+        "object_type": single_param(request, "object_type", ("", *OBJECT_TYPES)),
     }
     stmt = select(AuditEntry)
     if filters["action"]:

@@ -6,13 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import security
-from ...forms import CONTROL_CHARACTERS, DeleteForm, ExampleForm, TopicForm
+from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
 from ...services import content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
-from . import admin_view_config
+from . import admin_view_config, single_param
 
 FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
@@ -124,24 +124,13 @@ def _list_texts():
     return selectinload(Item.texts).load_only(ItemText.lang, ItemText.title)
 
 
-def _single_param(request, name, allowed=None):
-    """A query parameter given at most once, of the allowed values; else 400."""
-    values = request.GET.getall(name)
-    if len(values) > 1 or (allowed is not None and values and values[0] not in allowed):
-        raise HTTPBadRequest(_("Saringan tidak dikenal."))
-    value = values[0] if values else ""
-    if CONTROL_CHARACTERS.search(value):
-        raise HTTPBadRequest(_("Teks tidak boleh berisi karakter kontrol."))
-    return value
-
-
 @admin_view_config(route_name="admin.items", renderer="pybackend:templates/admin/items/list.jinja2")
 def item_list(request):
     """Live items by slug, ITEMS_PER_PAGE a page; ``q`` matches a slug or title prefix."""
     item_type = item_type_of(request)
-    status = _single_param(request, "status", ("", "draft", "published"))
-    translation = _single_param(request, "translation", ("", "missing", "stale"))
-    query = _single_param(request, "q").strip()[:200]
+    status = single_param(request, "status", ("", "draft", "published"))
+    translation = single_param(request, "translation", ("", "missing", "stale"))
+    query = single_param(request, "q").strip()[:200]
     dbsession = request.dbsession
     params = {"q": query, "status": status, "translation": translation}
     where = [Item.status == status] if status else []
@@ -184,27 +173,6 @@ def item_list(request):
         "capped": capped,
         "search_cap": lookup.SEARCH_CAP,
     }
-
-
-@admin_view_config(route_name="admin.lookup", renderer="json")
-def lookup_view(request):
-    """GET /admin/lookup?type=topic&q=dja: the link picker's suggestions, as JSON.
-
-    {"results": [{"id", "slug", "title"}]}, at most lookup.LOOKUP_LIMIT, slug prefix
-    matches first; ``exclude`` leaves out the item being edited (no self-links).
-    """
-    item_type = _single_param(request, "type", ("topic", "example"))
-    if not item_type:
-        raise HTTPBadRequest(_("Jenis halaman tidak dikenal."))
-    query = _single_param(request, "q")
-    exclude = _single_param(request, "exclude")
-    if len(query) > 100 or (exclude and not (exclude.isdigit() and len(exclude) < 19)):
-        raise HTTPBadRequest(_("Pencarian tidak valid."))
-    request.response.cache_control = "private, no-store"
-    results = lookup.find(
-        request.dbsession, item_type, query, exclude_id=int(exclude) if exclude else None
-    )
-    return {"results": results}
 
 
 @admin_view_config(
