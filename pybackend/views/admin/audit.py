@@ -11,7 +11,7 @@ from ...models import AuditEntry
 from ...security import VIEW_AUDIT
 from ...services import accounts
 from .. import Paginator
-from . import admin_view_config, single_param
+from . import admin_view_config, page_of_rows, single_param
 
 ENTRIES_PER_PAGE = 50
 KNOWN_ACTIONS = (
@@ -58,19 +58,19 @@ def audit_log(request):
         "username": _username(request),
         "object_type": single_param(request, "object_type", ("", *OBJECT_TYPES)),
     }
-    stmt = select(AuditEntry)
+    ids = select(AuditEntry.id)
     if filters["action"]:
-        stmt = stmt.where(AuditEntry.action == filters["action"])
+        ids = ids.where(AuditEntry.action == filters["action"])
     if filters["username"]:
-        stmt = stmt.where(AuditEntry.username == filters["username"])
+        ids = ids.where(AuditEntry.username == filters["username"])
     if filters["object_type"]:
-        stmt = stmt.where(AuditEntry.object_type == filters["object_type"])
+        ids = ids.where(AuditEntry.object_type == filters["object_type"])
     # Newest first along the filter's (action, at, id) index; no count of the whole log.
-    stmt = stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ids = ids.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     pager, entries = Paginator.fetch(
         request,
         ENTRIES_PER_PAGE,
-        lambda offset, limit: request.dbsession.scalars(stmt.offset(offset).limit(limit)),
+        lambda offset, limit: page_of_rows(request.dbsession, AuditEntry, ids, offset, limit),
         filters,
     )
     return {

@@ -12,7 +12,7 @@ from ...models import Item, ItemText, Link, Reference, Revision
 from ...services import content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
-from . import admin_view_config, single_param
+from . import admin_view_config, page_of_rows, single_param
 
 FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
@@ -150,16 +150,17 @@ def item_list(request):
         }
         items = [loaded[i] for i in page_ids if i in loaded]
     else:
-        stmt = (
-            select(Item)
+        ids = (
+            select(Item.id)
             .where(Item.type == item_type, Item.deleted_at.is_(None), *where)
             .order_by(Item.slug)
-            .options(_list_texts())
         )
         pager, items = Paginator.fetch(
             request,
             ITEMS_PER_PAGE,
-            lambda offset, limit: dbsession.scalars(stmt.offset(offset).limit(limit)),
+            lambda offset, limit: page_of_rows(
+                dbsession, Item, ids, offset, limit, (_list_texts(),)
+            ),
             params,
         )
     return {

@@ -10,7 +10,7 @@ from ...i18n import _
 from ...models import Item, ItemText, Revision
 from ...services import editing
 from .. import Paginator
-from . import admin_view_config
+from . import admin_view_config, page_of_rows
 
 ITEMS_PER_PAGE = 50
 
@@ -21,16 +21,13 @@ def trashed(dbsession, offset=0, limit=ITEMS_PER_PAGE):
     The page of items first (an index on deleted_at), then the revisions of those items
     only: never a pass over every revision.
     """
-    items = list(
-        dbsession.scalars(
-            select(Item)
-            .where(Item.deleted_at.is_not(None))
-            .order_by(Item.deleted_at.desc(), Item.id.desc())
-            .offset(offset)
-            .limit(limit)
-            .options(selectinload(Item.texts).load_only(ItemText.lang, ItemText.title))
-        )
+    ids = (
+        select(Item.id)
+        .where(Item.deleted_at.is_not(None))
+        .order_by(Item.deleted_at.desc(), Item.id.desc())
     )
+    titles = selectinload(Item.texts).load_only(ItemText.lang, ItemText.title)
+    items = page_of_rows(dbsession, Item, ids, offset, limit, (titles,))
     last_delete = (
         select(Revision.item_id, func.max(Revision.number).label("number"))
         .where(Revision.item_id.in_([item.id for item in items]), Revision.action == "delete")
