@@ -12,10 +12,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.collections import attribute_keyed_dict
 
+from .bytewise import bytewise
 from .meta import Base
 
 LANGUAGES = ("id", "en")
@@ -55,21 +57,30 @@ class Item(Base):
         # Lists and the home page walk topics by kind, then slug.
         Index("ix_items_type_kind_slug", "type", "kind", "slug"),
         # The editors' lists walk live items by slug, all or of one status; the trash
-        # and the dashboard walk them by deletion, change and translation state.
-        Index("ix_items_type_deleted_at_slug", "type", "deleted_at", "slug"),
-        Index("ix_items_type_status_deleted_at_slug", "type", "status", "deleted_at", "slug"),
-        Index("ix_items_deleted_at", "deleted_at"),
-        Index("ix_items_status_updated_at", "status", "updated_at"),
-        Index("ix_items_translation_type_slug", "translation", "type", "slug"),
-        # Slug prefixes (the link picker, the lists' search). PostgreSQL needs the
-        # pattern operator class for LIKE 'abc%' under any collation; on SQLite the
-        # search is a range over the (binary) slug index.
+        # and the dashboard walk them by deletion, change and translation state. Partial
+        # (live items only): PostgreSQL orders by slug through an index only when no
+        # column before it is tested with IS NULL. The id at the end: a deep page's ids
+        # come from the index alone.
         Index(
-            "ix_items_type_slug_pattern",
+            "ix_items_live_type_slug",
             "type",
             "slug",
-            postgresql_ops={"slug": "text_pattern_ops"},
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
         ),
+        Index(
+            "ix_items_live_type_status_slug",
+            "type",
+            "status",
+            "slug",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_items_deleted_at", "deleted_at", "id"),
+        Index("ix_items_status_updated_at", "status", "updated_at"),
+        Index("ix_items_translation_type_slug", "translation", "type", "slug"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,14 +170,11 @@ class ItemText(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-# Title prefixes, case-insensitive (the link picker, the lists' search); an expression
-# index, so declared once the columns exist.
-Index(
-    "ix_item_texts_lang_title_prefix",
-    ItemText.lang,
-    func.lower(ItemText.title).label("title_lower"),
-    postgresql_ops={"title_lower": "text_pattern_ops"},
-)
+# Slug and lower-case title prefixes, for the link picker and the lists' search
+# (services/lookup.py): byte-ordered, so a prefix is a range of the index on both
+# backends. Declared once the columns exist: they are expressions.
+Index("ix_items_type_slug_bytes", Item.type, bytewise(Item.slug))
+Index("ix_item_texts_lang_title_prefix", ItemText.lang, bytewise(func.lower(ItemText.title)))
 
 
 class SlugHistory(Base):

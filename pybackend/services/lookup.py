@@ -2,17 +2,18 @@
 
 For the link picker (GET /admin/lookup) and the search of the editors' lists: each query
 walks an index from the prefix and stops at its LIMIT, so it costs the same at 100 000
-topics as at 12. PostgreSQL matches with LIKE 'abc%' on text_pattern_ops indexes (right
-under any collation); SQLite with a range over its binary-ordered indexes.
+topics as at 12. The comparisons and the indexes are byte-ordered (models/bytewise.py),
+so a prefix is a range on both backends whatever the database's collation.
 """
 
 from sqlalchemy import and_, func, select
 
 from ..models import Item, ItemText
+from ..models.bytewise import bytewise
 
 LOOKUP_LIMIT = 20
 # The lists' search sorts at most this many matches of each kind by slug.
-SEARCH_CAP = 1000
+SEARCH_CAP = 500
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -20,15 +21,12 @@ def _dialect(dbsession):
     return dbsession.get_bind().dialect.name
 
 
-def starts_with(column, prefix, dialect):
-    """A condition "``column`` starts with ``prefix``" that an index on ``column`` serves."""
-    if dialect == "postgresql":
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return column.like(escaped + "%", escape="\\")
+def starts_with(expr, prefix):
+    """``expr`` (a bytewise() expression) starts with ``prefix``: a range an index serves."""
     last = ord(prefix[-1])
     if last >= 0x10FFFF:
-        return column >= prefix
-    return and_(column >= prefix, column < prefix[:-1] + chr(last + 1))
+        return expr >= prefix
+    return and_(expr >= prefix, expr < prefix[:-1] + chr(last + 1))
 
 
 def fold(prefix, dialect):
@@ -40,37 +38,48 @@ def _live(item_type):
     return [Item.type == item_type, Item.deleted_at.is_(None)]
 
 
-def by_slug(dbsession, item_type, prefix, limit, where=()):
-    """[(id, slug)] of live items whose slug starts with ``prefix``, by slug; ``where``:
-    more conditions on Item (the lists' filters)."""
-    dialect = _dialect(dbsession)
+def by_slug(dbsession, item_type, prefix, limit, filters=None):
+    """[(id, slug)] of live items whose slug starts with ``prefix``, by slug; ``filters``:
+    {column name: value} the items must have too (the lists' status and translation)."""
+    slug = bytewise(Item.slug)
+    where = [getattr(Item, name) == value for name, value in (filters or {}).items()]
     stmt = (
         select(Item.id, Item.slug)
-        .where(*_live(item_type), *where, starts_with(Item.slug, prefix.lower(), dialect))
-        .order_by(Item.slug)
+        .where(*_live(item_type), *where, starts_with(slug, prefix.lower()))
+        .order_by(slug)
         .limit(limit)
     )
     return [tuple(row) for row in dbsession.execute(stmt)]
 
 
-def by_title(dbsession, item_type, prefix, limit, where=()):
-    """[(id, slug)] of live items whose Indonesian title starts with ``prefix`` (any case)."""
-    dialect = _dialect(dbsession)
-    lowered = func.lower(ItemText.title)
-    stmt = (
-        select(Item.id, Item.slug)
-        .select_from(ItemText)
-        .join(Item, Item.id == ItemText.item_id)
-        .where(
-            ItemText.lang == "id",
-            starts_with(lowered, fold(prefix, dialect), dialect),
-            *_live(item_type),
-            *where,
+def by_title(dbsession, item_type, prefix, limit, filters=None, scan=None):
+    """([(id, slug)], more): live items whose Indonesian title starts with ``prefix`` (any
+    case), by title; ``more`` when over ``scan`` titles (default ``limit``) matched.
+
+    Two steps: up to ``scan`` matching titles from the title index alone, then their
+    items by primary key, filtered here. With the filters in one query, SQLite (without
+    statistics) walked every live item's index entry, and PostgreSQL's planner preferred
+    a pass over every item once a prefix matched a few thousand titles.
+    """
+    scan = scan or limit
+    lowered = bytewise(func.lower(ItemText.title))
+    ids = list(
+        dbsession.scalars(
+            select(ItemText.item_id)
+            .where(ItemText.lang == "id", starts_with(lowered, fold(prefix, _dialect(dbsession))))
+            .order_by(lowered)
+            .limit(scan + 1)
         )
-        .order_by(lowered)
-        .limit(limit)
     )
-    return [tuple(row) for row in dbsession.execute(stmt)]
+    wanted = {"type": item_type, "deleted_at": None, **(filters or {})}
+    columns = [getattr(Item, name) for name in wanted]
+    rows = dbsession.execute(select(Item.id, Item.slug, *columns).where(Item.id.in_(ids[:scan])))
+    keep = {
+        row[0]: row[1]
+        for row in rows
+        if all(value == expected for value, expected in zip(row[2:], wanted.values(), strict=True))
+    }
+    return [(i, keep[i]) for i in ids[:scan] if i in keep][:limit], len(ids) > scan
 
 
 def find(dbsession, item_type, prefix, limit=LOOKUP_LIMIT, exclude_id=None):
@@ -82,9 +91,9 @@ def find(dbsession, item_type, prefix, limit=LOOKUP_LIMIT, exclude_id=None):
     if not prefix:
         return []
     found = {}
-    for item_id, slug in by_slug(dbsession, item_type, prefix, limit + 1) + by_title(
-        dbsession, item_type, prefix, limit + 1
-    ):
+    # Examples' titles share the index: read a few more titles than suggestions.
+    by_titles, _more = by_title(dbsession, item_type, prefix, limit + 1, scan=3 * limit)
+    for item_id, slug in by_slug(dbsession, item_type, prefix, limit + 1) + by_titles:
         if item_id != exclude_id:
             found.setdefault(item_id, slug)
     ids = list(found)[:limit]
@@ -98,16 +107,16 @@ def find(dbsession, item_type, prefix, limit=LOOKUP_LIMIT, exclude_id=None):
     return [{"id": i, "slug": found[i], "title": titles.get(i, found[i])} for i in ids]
 
 
-def search_ids(dbsession, item_type, prefix, where=()):
+def search_ids(dbsession, item_type, prefix, filters=None):
     """(ids sorted by slug, capped): live items whose slug or title starts with ``prefix``.
 
-    ``capped`` is True when either kind of match had more than SEARCH_CAP rows: the list
-    then shows the first ones and asks for a longer prefix.
+    ``capped`` is True when more than SEARCH_CAP slugs or titles matched: the list then
+    shows the first ones and asks for a longer prefix.
     """
-    slugs = by_slug(dbsession, item_type, prefix, SEARCH_CAP + 1, where)
-    titles = by_title(dbsession, item_type, prefix, SEARCH_CAP + 1, where)
-    capped = len(slugs) > SEARCH_CAP or len(titles) > SEARCH_CAP
-    merged = dict(slugs[:SEARCH_CAP] + titles[:SEARCH_CAP])
+    slugs = by_slug(dbsession, item_type, prefix, SEARCH_CAP + 1, filters)
+    titles, more_titles = by_title(dbsession, item_type, prefix, SEARCH_CAP, filters)
+    capped = len(slugs) > SEARCH_CAP or more_titles
+    merged = dict(slugs[:SEARCH_CAP] + titles)
     return sorted(merged, key=merged.get), capped
 
 

@@ -8,12 +8,12 @@ Every screen of /admin/ must cost the same at 100 000 topics as at 12, so every 
 behind one walks an index and stops at its LIMIT:
 
 - items: the lists by type and slug (all, or of one status), the trash by deletion
-  time, the dashboard's drafts by change time; slug prefixes for the link picker
-  (PostgreSQL's LIKE 'abc%' needs the text_pattern_ops class under any collation).
+  time, the dashboard's drafts by change time; slug prefixes for the link picker, byte
+  ordered (COLLATE "C" on PostgreSQL, so a prefix is an index range under any collation).
 - items.translation: the state of the English text (missing, stale, current), kept by
   services/translations.py on every change, so the dashboard's "to translate" lists are
   index lookups instead of a join over every text. Filled here from the texts.
-- item_texts: lower(title) prefixes, per language.
+- item_texts: lower(title) prefixes, per language, byte-ordered as well.
 - revisions by time (the dashboard's latest changes); audit_log by each filter and time.
 """
 
@@ -44,11 +44,15 @@ END
 
 _CHECK = "translation IN ('missing', 'stale', 'current')"
 _ITEM_INDEXES = (
-    ("ix_items_type_deleted_at_slug", ["type", "deleted_at", "slug"]),
-    ("ix_items_type_status_deleted_at_slug", ["type", "status", "deleted_at", "slug"]),
-    ("ix_items_deleted_at", ["deleted_at"]),
+    ("ix_items_deleted_at", ["deleted_at", "id"]),
     ("ix_items_status_updated_at", ["status", "updated_at"]),
     ("ix_items_translation_type_slug", ["translation", "type", "slug"]),
+)
+# Live items only (PostgreSQL orders by slug through an index only when no column
+# before it is tested with IS NULL).
+_LIVE_INDEXES = (
+    ("ix_items_live_type_slug", ["type", "slug", "id"]),
+    ("ix_items_live_type_status_slug", ["type", "status", "slug", "id"]),
 )
 _AUDIT_INDEXES = (
     ("ix_audit_log_action_at", ["action", "at", "id"]),
@@ -76,17 +80,20 @@ def upgrade():
     op.execute(_BACKFILL)
     for name, columns in _ITEM_INDEXES:
         op.create_index(name, "items", columns)
-    op.create_index(
-        "ix_items_type_slug_pattern",
-        "items",
-        ["type", "slug"],
-        postgresql_ops={"slug": "text_pattern_ops"},
-    )
-    pattern_ops = " text_pattern_ops" if op.get_bind().dialect.name == "postgresql" else ""
-    op.create_index(
-        "ix_item_texts_lang_title_prefix",
-        "item_texts",
-        ["lang", sa.text(f"lower(title){pattern_ops}")],
+    for name, columns in _LIVE_INDEXES:
+        op.create_index(
+            name,
+            "items",
+            columns,
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        )
+    # Byte-ordered prefixes (models/bytewise.py): COLLATE "C" on PostgreSQL; SQLite's
+    # default collation already is.
+    collate = ' COLLATE "C"' if op.get_bind().dialect.name == "postgresql" else ""
+    op.execute(f"CREATE INDEX ix_items_type_slug_bytes ON items (type, slug{collate})")
+    op.execute(
+        f"CREATE INDEX ix_item_texts_lang_title_prefix ON item_texts (lang, lower(title){collate})"
     )
     op.create_index("ix_revisions_created_at_id", "revisions", ["created_at", "id"])
     op.drop_index("ix_audit_log_action", table_name="audit_log")
@@ -100,8 +107,8 @@ def downgrade():
     op.create_index("ix_audit_log_action", "audit_log", ["action"])
     op.drop_index("ix_revisions_created_at_id", table_name="revisions")
     op.drop_index("ix_item_texts_lang_title_prefix", table_name="item_texts")
-    op.drop_index("ix_items_type_slug_pattern", table_name="items")
-    for name, _columns in _ITEM_INDEXES:
+    op.drop_index("ix_items_type_slug_bytes", table_name="items")
+    for name, _columns in _ITEM_INDEXES + _LIVE_INDEXES:
         op.drop_index(name, table_name="items")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(op.f("ck_items_translation"), "items", type_="check")

@@ -133,12 +133,11 @@ def item_list(request):
     query = single_param(request, "q").strip()[:200]
     dbsession = request.dbsession
     params = {"q": query, "status": status, "translation": translation}
-    where = [Item.status == status] if status else []
-    if translation:
-        where.append(Item.translation == translation)
+    filters = {name: value for name, value in params.items() if name != "q" and value}
+    where = [getattr(Item, name) == value for name, value in filters.items()]
     capped = False
     if query:
-        ids, capped = lookup.search_ids(dbsession, item_type, query, where)
+        ids, capped = lookup.search_ids(dbsession, item_type, query, filters)
         pager, page_ids = Paginator.fetch(
             request, ITEMS_PER_PAGE, lambda offset, limit: ids[offset : offset + limit], params
         )
