@@ -32,6 +32,13 @@ def single_param(request, name, allowed=None):
     return value
 
 
+def rows_in_order(dbsession, model, ids, options=()):
+    """The rows of ``model`` with these ids, in the order of ``ids``."""
+    found = dbsession.scalars(select(model).where(model.id.in_(ids)).options(*options))
+    rows = {row.id: row for row in found}
+    return [rows[i] for i in ids if i in rows]
+
+
 def page_of_rows(dbsession, model, ids_stmt, offset, limit, options=()):
     """The rows ``ids_stmt`` (a select of ``model.id``, ordered) finds at ``offset``.
 
@@ -40,6 +47,4 @@ def page_of_rows(dbsession, model, ids_stmt, offset, limit, options=()):
     costs about what page 1 does.
     """
     ids = list(dbsession.scalars(ids_stmt.offset(offset).limit(limit)))
-    found = dbsession.scalars(select(model).where(model.id.in_(ids)).options(*options))
-    rows = {row.id: row for row in found}
-    return [rows[i] for i in ids if i in rows]
+    return rows_in_order(dbsession, model, ids, options)

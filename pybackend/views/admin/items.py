@@ -12,7 +12,7 @@ from ...models import Item, ItemText, Link, Reference, Revision
 from ...services import content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
-from . import admin_view_config, page_of_rows, single_param
+from . import admin_view_config, page_of_rows, rows_in_order, single_param
 
 FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
@@ -138,16 +138,14 @@ def item_list(request):
     capped = False
     if query:
         ids, capped = lookup.search_ids(dbsession, item_type, query, filters)
-        pager, page_ids = Paginator.fetch(
-            request, ITEMS_PER_PAGE, lambda offset, limit: ids[offset : offset + limit], params
+        pager, items = Paginator.fetch(
+            request,
+            ITEMS_PER_PAGE,
+            lambda offset, limit: rows_in_order(
+                dbsession, Item, ids[offset : offset + limit], (_list_texts(),)
+            ),
+            params,
         )
-        loaded = {
-            item.id: item
-            for item in dbsession.scalars(
-                select(Item).where(Item.id.in_(page_ids)).options(_list_texts())
-            )
-        }
-        items = [loaded[i] for i in page_ids if i in loaded]
     else:
         ids = (
             select(Item.id)
