@@ -40,7 +40,7 @@ from .services.passwords import MAX_LENGTH as PASSWORD_MAX
 from .services.passwords import policy_errors
 
 # C0 controls and DEL, except tab, newline and carriage return.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Bidirectional overrides and isolates: they make text read differently than it is.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
@@ -55,7 +55,7 @@ def strip_nfc(value):
 
 class NoControlCharacters:
     def __call__(self, form, field):
-        if isinstance(field.data, str) and _CONTROL.search(field.data):
+        if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
             raise ValidationError(_("Teks tidak boleh berisi karakter kontrol."))
 
 
@@ -197,12 +197,18 @@ def _http_url(form, field):
 
 
 class LinkRowForm(Form):
-    """One outgoing link: the target, (for topics) the relation, and a note per language."""
+    """One outgoing link: the target topic's slug, (for topics) the relation, and a note
+    per language. The slug is typed (a search-as-you-type picker helps with JavaScript,
+    static/js/picker.js) and resolved on the server: no list of every topic is sent."""
 
     class Meta:
         csrf = False
 
-    target = SelectField(_("Topik"), choices=[], validate_choice=False)
+    target = StringField(
+        _("Topik"),
+        filters=[strip_nfc, lambda v: v.lower() if isinstance(v, str) else v],
+        validators=[Length(max=SLUG_MAX), NoControlCharacters()],
+    )
     kind = SelectField(_("Hubungan"), choices=[], validate_choice=False)
     note_id = StringField(
         _("Catatan (Indonesia)"),
@@ -266,15 +272,13 @@ class ItemForm(BaseForm):
     version = HiddenField()
     links = FieldList(FormField(LinkRowForm), min_entries=0)
 
-    def __init__(
-        self, formdata=None, dbsession=None, item=None, item_type="topic", link_choices=(), **kwargs
-    ):
+    def __init__(self, formdata=None, dbsession=None, item=None, item_type="topic", **kwargs):
         super().__init__(formdata, **kwargs)
         self.dbsession = dbsession
         self.item = item
         self.item_type = item_type
+        self.link_targets = {}  # slug -> topic id, once validated
         for row in self.links:
-            row.form.target.choices = [("", "—")] + list(link_choices)
             row.form.kind.choices = (
                 [(k, k) for k in RELATION_KINDS] if item_type == "topic" else [("uses", "uses")]
             )
@@ -298,27 +302,46 @@ class ItemForm(BaseForm):
             raise ValidationError(_("Terjemahan bahasa Inggris perlu judul."))
 
     def validate_links(self, field):
-        valid = (
-            {str(value) for value, _label in self.links[0].form.target.choices}
-            if len(self.links)
-            else set()
-        )
+        """Each row names a live topic by its current slug, once per relation, not this
+        page itself. The error goes on the row's field; the editor's text stays."""
+        from .services.lookup import ids_for_slugs
+
         kinds = {"uses"} if self.item_type == "example" else set(RELATION_KINDS)
-        for row in self.links:
-            target, kind = row.form.target.data, row.form.kind.data
-            if not target:
+        rows = [row.form for row in self.links if row.form.target.data]
+        slugs = {row.target.data for row in rows if re.match(SLUG_PATTERN, row.target.data)}
+        known = ids_for_slugs(self.dbsession, "topic", slugs) if self.dbsession else {}
+        seen = set()
+        ok = True
+        for row in rows:
+            slug, kind = row.target.data, row.kind.data
+            if row.target.errors:
+                ok = False
                 continue
-            if target not in valid or not target.isdigit():
-                raise ValidationError(_("Tautan ke halaman yang tidak dikenal."))
-            if kind not in kinds:
-                raise ValidationError(_("Jenis hubungan tidak dikenal."))
-            if self.item is not None and int(target) == self.item.id:
-                raise ValidationError(_("Halaman tidak dapat menautkan dirinya sendiri."))
+            error = None
+            if slug not in slugs:
+                # Not named in the message: the field keeps it, and it may hold anything.
+                error = _("Bukan slug: huruf kecil, angka dan tanda hubung, mis. django.")
+            elif slug not in known:
+                error = _("Tidak ada topik dengan slug ${slug}.", mapping={"slug": slug})
+            elif self.item is not None and known[slug] == self.item.id:
+                error = _("Halaman tidak dapat menautkan dirinya sendiri.")
+            elif kind not in kinds:
+                error = _("Jenis hubungan tidak dikenal.")
+            elif (slug, kind) in seen:
+                error = _("Tautan ke ${slug} ini sudah ada di baris lain.", mapping={"slug": slug})
+            seen.add((slug, kind))
+            if error is not None:
+                row.target.errors = [*row.target.errors, error]
+                ok = False
+        self.link_targets = known
+        if not ok:
+            raise ValidationError(_("Periksa tautan yang ditandai."))
 
     def link_rows(self):
         return [
             {
-                "target_id": int(row.form.target.data),
+                "target_id": self.link_targets[row.form.target.data],
+                "target_slug": row.form.target.data,
                 "kind": row.form.kind.data,
                 "note_id": row.form.note_id.data or "",
                 "note_en": row.form.note_en.data or "",

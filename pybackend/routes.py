@@ -76,6 +76,7 @@ def add_admin_routes(config):
         "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
     )
     config.add_route("admin.preview", "/admin/preview")
+    config.add_route("admin.lookup", "/admin/lookup")
     config.add_route("admin.users", "/admin/users")
     config.add_route("admin.user.new", "/admin/users/new")
     config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)

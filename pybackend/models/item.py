@@ -11,10 +11,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.collections import attribute_keyed_dict
 
+from .bytewise import bytewise
 from .meta import Base
 
 LANGUAGES = ("id", "en")
@@ -22,6 +25,8 @@ SOURCE_LANGUAGE = "id"
 
 TOPIC_KINDS = ("language", "framework", "library", "messaging")
 STATUSES = ("draft", "published")
+# The English text of an item: none yet, made from an older Indonesian text, or current.
+TRANSLATION_STATES = ("missing", "stale", "current")
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SLUG_MAX = 100
@@ -48,8 +53,34 @@ class Item(Base):
         UniqueConstraint("type", "slug", name="uq_items_type_slug"),
         CheckConstraint("type IN ('topic', 'example')", name="type"),
         CheckConstraint("status IN ('draft', 'published')", name="status"),
+        CheckConstraint("translation IN ('missing', 'stale', 'current')", name="translation"),
         # Lists and the home page walk topics by kind, then slug.
         Index("ix_items_type_kind_slug", "type", "kind", "slug"),
+        # The editors' lists walk live items by slug, all or of one status; the trash
+        # and the dashboard walk them by deletion, change and translation state. Partial
+        # (live items only): PostgreSQL orders by slug through an index only when no
+        # column before it is tested with IS NULL. The id at the end: a deep page's ids
+        # come from the index alone.
+        Index(
+            "ix_items_live_type_slug",
+            "type",
+            "slug",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_items_live_type_status_slug",
+            "type",
+            "status",
+            "slug",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_items_deleted_at", "deleted_at", "id"),
+        Index("ix_items_status_updated_at", "status", "updated_at"),
+        Index("ix_items_translation_type_slug", "translation", "type", "slug"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,6 +95,10 @@ class Item(Base):
     # Not indexed: two values, and SQLite without statistics would walk that index
     # instead of the selective one (backlinks scanned every published item).
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Kept by services/translations.py, so the dashboard's lists are index lookups.
+    translation: Mapped[str] = mapped_column(
+        String(10), default="missing", server_default="missing"
+    )
     deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(
@@ -135,6 +170,13 @@ class ItemText(Base):
     item: Mapped[Item] = relationship(back_populates="texts")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Slug and lower-case title prefixes, for the link picker and the lists' search
+# (services/lookup.py): byte-ordered, so a prefix is a range of the index on both
+# backends. Declared once the columns exist: they are expressions.
+Index("ix_items_type_slug_bytes", Item.type, bytewise(Item.slug))
+Index("ix_item_texts_lang_title_prefix", ItemText.lang, bytewise(func.lower(ItemText.title)))
 
 
 class SlugHistory(Base):

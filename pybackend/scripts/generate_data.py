@@ -637,6 +637,14 @@ def delete_generated(engine, ids, show_progress):
     return len(ids)
 
 
+def translation_of(text_rows):
+    """items.translation for generated texts (services/translations.py's rule)."""
+    texts = {row["lang"]: row for row in text_rows}
+    if "en" not in texts:
+        return "missing"
+    return "stale" if texts["en"]["source_version"] < texts["id"]["version"] else "current"
+
+
 def insert_items(engine, label, count, make_rows, batch_size, show_progress):
     progress = Progress(label, count, show_progress)
     items_table, texts_table = Item.__table__, ItemText.__table__
@@ -644,6 +652,7 @@ def insert_items(engine, label, count, make_rows, batch_size, show_progress):
         items, texts = [], []
         for n in range(start, min(count, start + batch_size)):
             item, item_texts = make_rows(n)
+            item["translation"] = translation_of(item_texts)
             items.append(item)
             texts.extend(item_texts)
         with engine.begin() as connection:

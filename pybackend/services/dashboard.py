@@ -1,9 +1,29 @@
-"""What the editors' dashboard shows."""
+"""What the editors' dashboard shows: a few rows of each list, each read through an index
+(LIMIT, never a scan), with a link to the whole list where there is one."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..models import Item, ItemText, Revision
+
+
+def _titles():
+    # Titles only: the bodies (up to 100 000 characters each) are not needed here.
+    return selectinload(Item.texts).load_only(ItemText.lang, ItemText.title)
+
+
+def in_translation_state(dbsession, state, limit, offset=0):
+    """Live items whose English text is ``state`` (missing, stale), by type and slug."""
+    return list(
+        dbsession.scalars(
+            select(Item)
+            .where(Item.translation == state, Item.deleted_at.is_(None))
+            .order_by(Item.type, Item.slug)
+            .offset(offset)
+            .limit(limit)
+            .options(_titles())
+        )
+    )
 
 
 def summary(dbsession, limit=10):
@@ -12,9 +32,7 @@ def summary(dbsession, limit=10):
             select(Revision)
             .order_by(Revision.created_at.desc(), Revision.id.desc())
             .limit(limit)
-            .options(
-                selectinload(Revision.item).selectinload(Item.texts), selectinload(Revision.user)
-            )
+            .options(selectinload(Revision.item).options(_titles()), selectinload(Revision.user))
         )
     )
     drafts = list(
@@ -23,33 +41,7 @@ def summary(dbsession, limit=10):
             .where(Item.status == "draft", Item.deleted_at.is_(None))
             .order_by(Item.updated_at.desc())
             .limit(limit)
-            .options(selectinload(Item.texts))
-        )
-    )
-    source = aliased(ItemText)
-    english = aliased(ItemText)
-    live = (Item.deleted_at.is_(None),)
-    stale = list(
-        dbsession.scalars(
-            select(Item)
-            .join(source, (source.item_id == Item.id) & (source.lang == "id"))
-            .join(english, (english.item_id == Item.id) & (english.lang == "en"))
-            .where(*live, english.source_version < source.version)
-            .order_by(Item.type, Item.slug)
-            .limit(50)
-            .options(selectinload(Item.texts))
-        )
-    )
-    has_english = select(english.id).where(
-        english.item_id == Item.id, english.lang == "en", english.title != ""
-    )
-    missing = list(
-        dbsession.scalars(
-            select(Item)
-            .where(*live, ~has_english.exists())
-            .order_by(Item.type, Item.slug)
-            .limit(50)
-            .options(selectinload(Item.texts))
+            .options(_titles())
         )
     )
     trash_count = dbsession.scalar(
@@ -58,7 +50,7 @@ def summary(dbsession, limit=10):
     return {
         "recent": recent,
         "drafts": drafts,
-        "stale": stale,
-        "missing": missing,
+        "stale": in_translation_state(dbsession, "stale", limit),
+        "missing": in_translation_state(dbsession, "missing", limit),
         "trash_count": trash_count,
     }

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
-from . import audit, clock, pages
+from . import audit, clock, pages, translations
 from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -107,6 +107,7 @@ def record_revision(dbsession, item, action, user, comment=""):
 
 def log_change(dbsession, item, action, user, comment="", **detail):
     """The two records of every change: a revision of the item and an audit entry."""
+    translations.refresh(dbsession, item)
     revision = record_revision(dbsession, item, action, user, comment)
     audit.record(
         dbsession,

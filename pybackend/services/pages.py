@@ -458,6 +458,9 @@ def includeme(config):
     registry = config.registry
     factory = registry["dbsession_factory"]
     build, built_at = template_build()
+    # Pages hold absolute links: another base URL is another build.
+    base_url = (registry.settings.get("pybackend.base_url") or "").rstrip("/")
+    build = hashlib.blake2b(f"{build} {base_url}".encode(), digest_size=10).hexdigest()
     registry["pybackend.build"] = build
     registry["pybackend.built_at"] = built_at
     factory.kw.setdefault("info", {})[_REGISTRY] = registry

@@ -35,6 +35,7 @@ def load_seed(dbsession, data=None):
                 website=entry.get("website") or entry.get("url", ""),
                 package=entry.get("package", ""),
                 status="published",
+                translation="current",  # the English texts match (below)
             )
             for lang in ("id", "en"):
                 text = entry[lang]

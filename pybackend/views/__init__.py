@@ -38,15 +38,36 @@ def page_number(request):
 
 
 class Paginator:
-    def __init__(self, request, total, per_page):
+    """One page of a list, from the ``page`` parameter (400 when malformed).
+
+    With a ``total`` the pages are numbered "3 of 7" and a page past the end is a 404.
+    Without one (``Paginator.fetch``) one row more than a page is read to tell whether a
+    next page exists, so a long list never needs a count of every row; a page past the
+    end is a 404 all the same. ``params`` are the query parameters page links keep (the
+    filters); the route's own parts (an item's id) are kept too.
+    """
+
+    def __init__(self, request, total, per_page, params=None):
         self.request = request
         self.total = total
         self.per_page = per_page
+        self.params = {name: value for name, value in (params or {}).items() if value}
         self.page = page_number(request)
-        self.pages = max(1, -(-total // per_page))
-        if self.page > self.pages:
+        self.pages = None if total is None else max(1, -(-total // per_page))
+        if self.pages is not None and self.page > self.pages:
             raise HTTPNotFound(_("Halaman ini tidak ada."))
         self.offset = (self.page - 1) * per_page
+        self.has_next = self.pages is not None and self.page < self.pages
+
+    @classmethod
+    def fetch(cls, request, per_page, rows, params=None):
+        """(paginator, the rows of this page); ``rows(offset, limit)`` returns a list."""
+        pager = cls(request, None, per_page, params)
+        found = list(rows(pager.offset, per_page + 1))
+        if not found and pager.page > 1:
+            raise HTTPNotFound(_("Halaman ini tidak ada."))
+        pager.has_next = len(found) > per_page
+        return pager, found[:per_page]
 
     @property
     def previous(self):
@@ -54,12 +75,14 @@ class Paginator:
 
     @property
     def next(self):
-        return self.page + 1 if self.page < self.pages else None
+        return self.page + 1 if self.has_next else None
 
     def url(self, page):
-        name = self.request.matched_route.name
-        query = {} if page == 1 else {"page": page}
-        return self.request.route_path(name, _query=query)
+        route = self.request.matched_route
+        query = dict(self.params)
+        if page > 1:
+            query["page"] = page
+        return self.request.route_path(route.name, _query=query, **self.request.matchdict)
 
 
 class ItemPage:

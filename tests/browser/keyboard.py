@@ -165,3 +165,33 @@ def activate(page, key="Enter", status=200):
     response = nav.value
     assert response.status == status, f"{page.url}: {response.status}, expected {status}"
     return response
+
+
+def pick(page, selector, text, slug, backwards=False):
+    """Tab to a link picker (a combobox, static/js/picker.js), type ``text``, press
+    ArrowDown until the suggestion for ``slug`` is the active one, and Enter: the field
+    then holds ``slug`` and the list is closed. Returns the chosen option's label."""
+    tab_to(page, selector, backwards=backwards)
+    field = page.locator(selector)
+    assert field.get_attribute("role") == "combobox"
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    listbox = page.locator("#" + field.get_attribute("aria-controls"))
+    listbox.locator("[role=option]").first.wait_for(state="visible")
+    assert field.get_attribute("aria-expanded") == "true"
+    options = listbox.locator("[role=option]")
+    for _ in range(options.count()):
+        page.keyboard.press("ArrowDown")
+        active = page.locator("#" + field.get_attribute("aria-activedescendant"))
+        assert active.get_attribute("aria-selected") == "true"
+        label = active.inner_text()
+        if label.split()[-1] == slug:
+            break
+    else:
+        pytest.fail(f"no suggestion for {slug!r} after typing {text!r} in {selector}")
+    page.keyboard.press("Enter")  # chooses; does not submit the form
+    assert field.input_value() == slug
+    assert field.get_attribute("aria-expanded") == "false"
+    assert listbox.is_hidden()
+    assert page.evaluate("(s) => document.activeElement.matches(s)", selector)
+    return label

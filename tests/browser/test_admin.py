@@ -24,6 +24,7 @@ from tests.browser.keyboard import (
     assert_visible_focus,
     choose,
     focused,
+    pick,
     skip_to_main,
     tab_cycle,
     tab_to,
@@ -633,7 +634,7 @@ def test_keyboard_create_topics_and_filter_the_list(admin, live_server, dbengine
         type_into(page, "#summary", "Ditulis tanpa tetikus.")
         type_into(page, "#body", "Teks **tebal** lewat papan ketik.")
         if action == "publish":
-            choose(page, "#links-0-target", "Django")
+            pick(page, "#links-0-target", "Dja", "django")
             choose(page, "#links-0-kind", "alternative_to")
             type_into(page, "#links-0-note_id", "Sama-sama kerangka web.")
         tab_to(page, f"button[name=action][value={action}]")
@@ -653,14 +654,15 @@ def test_keyboard_create_topics_and_filter_the_list(admin, live_server, dbengine
     assert published["status"] == "published"
     assert published["links"] == [("django", "alternative_to", "Sama-sama kerangka web.")]
 
-    # Filter by title and status; the button pressed with Space.
+    # Filter by the start of the title and by status; the button pressed with Space.
     rows = page.locator("table.data tbody tr")
+    prefix = f"Papan Ketik {mark}"
     skip_to_main(page)
-    type_into(page, "#filter-q", mark)
+    type_into(page, "#filter-q", prefix)
     choose(page, "#filter-status", "Draf")
     tab_to(page, ".filters-form button[type=submit]")
     activate(page, "Space")
-    assert parse_qs(urlsplit(page.url).query) == {"q": [mark], "status": ["draft"]}
+    assert parse_qs(urlsplit(page.url).query) == {"q": [prefix], "status": ["draft"]}
     expect(rows).to_have_count(1)
     expect(rows.locator("a")).to_have_text(titles["draft"])
 
@@ -669,7 +671,7 @@ def test_keyboard_create_topics_and_filter_the_list(admin, live_server, dbengine
     choose(page, "#filter-status", "Semua")
     tab_to(page, "#filter-q", backwards=True)
     activate(page)
-    assert parse_qs(urlsplit(page.url).query) == {"q": [mark]}
+    assert parse_qs(urlsplit(page.url).query) == {"q": [prefix]}
     expect(rows).to_have_count(2)
 
     # A row's link leads to its edit page.
@@ -701,8 +703,7 @@ def test_keyboard_create_example_with_a_topic_and_a_note(admin, live_server, dbe
     type_into(page, "#website", "papan-ketik.example")  # no scheme: refused
     type_into(page, "#title", "Contoh Papan Ketik")
     type_into(page, "#summary", "Contoh yang ditulis tanpa tetikus.")
-    django = choose(page, "#links-0-target", "Django")
-    assert django == str(item_id(dbengine, "django"))
+    assert pick(page, "#links-0-target", "django", "django") == "Django django"
     type_into(page, "#links-0-note_id", "Backend-nya memakai Django.")
     tab_to(page, "button[name=action][value=publish]")
     # Refused by the server: focus starts on the notice above the form; the fields follow.
@@ -719,6 +720,85 @@ def test_keyboard_create_example_with_a_topic_and_a_note(admin, live_server, dbe
     state = item_state(dbengine, item_id(dbengine, slug, "example"))
     assert state["status"] == "published"
     assert state["links"] == [("django", "uses", "Backend-nya memakai Django.")]
+    page.problems.assert_none()
+
+
+def test_keyboard_link_picker(admin, live_server, dbengine, topics, a11y):
+    """The link picker with the keyboard alone: type, arrows, Escape, Enter fills the slug
+    field, then save. The page passes axe-core with the suggestions open and closed."""
+    page = admin
+    topic_id, _slug = topics(title="Topik Bertaut")
+    goto(page, edit_url(live_server, topic_id))
+    expect(page.locator(".preview[data-lang='id'] .prose")).not_to_be_empty()
+    a11y.check(page)
+    field = page.locator("#links-0-target")
+    listbox = page.locator("#links-0-target-list")
+    expect(field).to_have_attribute("role", "combobox")
+    expect(field).to_have_attribute("aria-controls", "links-0-target-list")
+    expect(listbox).to_have_attribute("role", "listbox")
+
+    skip_to_main(page)
+    tab_to(page, "#links-0-target")
+    page.keyboard.type("fla")
+    options = listbox.locator("[role=option]")
+    expect(options.first).to_be_visible()
+    expect(field).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".links [role=status]")).to_contain_text("saran")
+    labels = options.all_inner_texts()
+    assert labels and all("fla" in label.lower() for label in labels), labels
+
+    # Down to the first, up wraps to the last, down again to the first.
+    page.keyboard.press("ArrowDown")
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    a11y.check(page)  # the suggestions open, one highlighted, light and dark
+    expect(listbox).to_be_visible()
+    page.keyboard.press("ArrowUp")
+    expect(options.last).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowDown")
+    expect(field).to_have_attribute("aria-activedescendant", "links-0-target-option-0")
+    # Escape closes the list and keeps what was typed; ArrowDown opens it again.
+    page.keyboard.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(field).to_have_attribute("aria-expanded", "false")
+    expect(field).to_have_value("fla")
+    assert path_of(page.url) == f"/admin/topics/{topic_id}"
+
+    assert pick(page, "#links-0-target", "fla", "flask").endswith("flask")
+    assert path_of(page.url) == f"/admin/topics/{topic_id}"  # Enter chose, did not submit
+    choose(page, "#links-0-kind", "related_to")
+    type_into(page, "#links-0-note_id", "Dipilih lewat papan ketik.")
+    tab_to(page, "button[name=action][value=save]")
+    activate(page)
+    expect(page.locator(FLASH)).to_contain_text("Tersimpan: Topik Bertaut")
+    assert item_state(dbengine, topic_id)["links"] == [
+        ("flask", "related_to", "Dipilih lewat papan ketik.")
+    ]
+    expect(page.locator("#links-0-target")).to_have_value("flask")
+    a11y.check(page, dark=False)
+    page.problems.assert_none()
+    a11y.assert_none()
+
+
+def test_link_slug_field_without_javascript(new_page, admin_state, live_server, dbengine, topics):
+    """Without JavaScript the picker is a slug field: an unknown slug comes back with an
+    error next to it and what was typed; a known one is saved."""
+    page = new_page(storage_state=admin_state, java_script_enabled=False)
+    topic_id, _slug = topics(title="Tanpa Skrip")
+    goto(page, edit_url(live_server, topic_id))
+    field = page.locator("#links-0-target")
+    assert field.get_attribute("role") is None  # no script made it a combobox
+    field.fill("tidak-ada-topik")
+    submit(page, page.locator("button[name=action][value=save]"), status=400)
+    forget_http_error(page, 400)
+    expect(page.locator("#links-0-target-errors")).to_have_text(
+        "Tidak ada topik dengan slug tidak-ada-topik."
+    )
+    expect(field).to_have_value("tidak-ada-topik")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert item_state(dbengine, topic_id)["links"] == []
+    field.fill("django")
+    submit(page, page.locator("button[name=action][value=save]"))
+    assert item_state(dbengine, topic_id)["links"] == [("django", "alternative_to", "")]
     page.problems.assert_none()
 
 

@@ -12,11 +12,11 @@ from ...i18n import _
 from ...models import Revision
 from ...services import editing
 from ...services.diff import word_diff
-from .. import page_number
+from .. import Paginator
 from ..errors import error_response
 from . import admin_view_config
 
-REVISIONS_PER_PAGE = 100
+REVISIONS_PER_PAGE = 50
 _NUMBER = re.compile(r"^[0-9]{1,9}$")
 
 # (key, label) of every field a revision keeps, in the order the diff shows them.
@@ -99,42 +99,30 @@ def compare(old, new, translate=str):
 def history(request):
     item = request.context.obj
     dbsession = request.dbsession
+    # An item's revisions are counted and paged along its (item_id, number) index.
     total = dbsession.scalar(
         select(func.count()).select_from(Revision).where(Revision.item_id == item.id)
     )
-    page = page_number(request)
-    pages = max(1, -(-total // REVISIONS_PER_PAGE))
-    if page > pages:
-        raise HTTPNotFound(_("Halaman ini tidak ada."))
+    pager = Paginator(request, total, REVISIONS_PER_PAGE)
     # The snapshots can be large: the list needs none of them.
     revisions = list(
         dbsession.scalars(
             select(Revision)
             .where(Revision.item_id == item.id)
             .order_by(Revision.number.desc())
-            .offset((page - 1) * REVISIONS_PER_PAGE)
-            .limit(REVISIONS_PER_PAGE)
+            .offset(pager.offset)
+            .limit(pager.per_page)
             .options(defer(Revision.data), selectinload(Revision.user))
         )
     )
-    latest = revisions[0].number if page == 1 and revisions else latest_number(dbsession, item)
-
-    def page_url(number):
-        return request.route_path(
-            "admin.item.history",
-            item_type=_plural(item),
-            id=item.id,
-            _query={"page": number} if number > 1 else {},
-        )
-
+    first_page = pager.page == 1 and revisions
+    latest = revisions[0].number if first_page else latest_number(dbsession, item)
     return {
         "admin_section": _plural(item),
         "item": item,
         "revisions": revisions,
         "latest": latest,
-        "page": page,
-        "pages": pages,
-        "page_url": page_url,
+        "pager": pager,
     }
 
 

@@ -8,11 +8,11 @@ from sqlalchemy.orm import selectinload
 from ... import security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
-from ...models import Item, ItemText, Link, Revision
-from ...services import content, editing
+from ...models import Item, ItemText, Link, Reference, Revision
+from ...services import content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
-from . import admin_view_config
+from . import admin_view_config, page_of_rows, rows_in_order, single_param
 
 FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
@@ -35,17 +35,6 @@ def item_type_of(request):
     return request.matchdict["item_type"][:-1]  # topics -> topic
 
 
-def link_choices(dbsession, exclude_id=None):
-    """Topics a link can point at, as (id, title) in Indonesian."""
-    rows = dbsession.execute(
-        select(Item.id, Item.slug, ItemText.title)
-        .join(ItemText, (ItemText.item_id == Item.id) & (ItemText.lang == "id"))
-        .where(Item.type == "topic", Item.deleted_at.is_(None))
-        .order_by(ItemText.title)
-    )
-    return [(str(i), f"{title} ({slug})") for i, slug, title in rows if i != exclude_id]
-
-
 def form_data(item):
     """The form's initial values from an item (or a revision snapshot of it)."""
     snap = editing.snapshot(item) if isinstance(item, Item) else item
@@ -56,7 +45,7 @@ def form_data(item):
             data[prefix + name] = texts.get(lang, {}).get(name, "")
     data["links"] = [
         {
-            "target": str(link["target_id"]),
+            "target": link["target_slug"],
             "kind": link["kind"],
             "note_id": link["note_id"],
             "note_en": link["note_en"],
@@ -78,7 +67,6 @@ def build_form(request, item_type, item=None, formdata=None, data=None):
         dbsession=request.dbsession,
         item=item,
         item_type=item_type,
-        link_choices=link_choices(request.dbsession, item.id if item else None),
         data={**data, "links": links + [{}] * (rows - len(links))},
     )
     if item is not None and formdata is None:
@@ -116,49 +104,72 @@ def _impact(dbsession, item):
     used_by = dbsession.scalar(
         select(func.count()).select_from(Link).where(Link.target_id == item.id)
     )
-    linked_from = len(content.backlinks(dbsession, item))
+    # Counted, not loaded: a popular topic is mentioned by thousands of pages.
+    linked_from = dbsession.scalar(
+        select(func.count())
+        .select_from(Reference)
+        .join(Item, Item.id == Reference.source_id)
+        .where(
+            Reference.target_id == item.id,
+            Reference.source_id != item.id,
+            Item.status == "published",
+            Item.deleted_at.is_(None),
+        )
+    )
     return {"links_in": used_by, "backlinks": linked_from}
+
+
+def _list_texts():
+    # The list shows titles: no bodies (up to 100 000 characters each) are read.
+    return selectinload(Item.texts).load_only(ItemText.lang, ItemText.title)
 
 
 @admin_view_config(route_name="admin.items", renderer="pybackend:templates/admin/items/list.jinja2")
 def item_list(request):
+    """Live items by slug, ITEMS_PER_PAGE a page; ``q`` matches a slug or title prefix."""
     item_type = item_type_of(request)
-    status = request.GET.get("status", "")
-    if status not in ("", "draft", "published"):
-        raise HTTPBadRequest(_("Status tidak dikenal."))
-    query = (request.GET.get("q") or "").strip()[:200]
-    title = (
-        select(ItemText.title)
-        .where(ItemText.item_id == Item.id, ItemText.lang == "id")
-        .scalar_subquery()
-    )
-    stmt = select(Item).where(Item.type == item_type, Item.deleted_at.is_(None))
-    if status:
-        stmt = stmt.where(Item.status == status)
+    status = single_param(request, "status", ("", "draft", "published"))
+    translation = single_param(request, "translation", ("", "missing", "stale"))
+    query = single_param(request, "q").strip()[:200]
+    dbsession = request.dbsession
+    params = {"q": query, "status": status, "translation": translation}
+    filters = {name: value for name, value in params.items() if name != "q" and value}
+    where = [getattr(Item, name) == value for name, value in filters.items()]
+    capped = False
     if query:
-        stmt = stmt.where(
-            Item.id.in_(
-                select(ItemText.item_id).where(ItemText.title.icontains(query, autoescape=True))
-            )
-            | Item.slug.icontains(query, autoescape=True)
+        ids, capped = lookup.search_ids(dbsession, item_type, query, filters)
+        pager, items = Paginator.fetch(
+            request,
+            ITEMS_PER_PAGE,
+            lambda offset, limit: rows_in_order(
+                dbsession, Item, ids[offset : offset + limit], (_list_texts(),)
+            ),
+            params,
         )
-    total = request.dbsession.scalar(select(func.count()).select_from(stmt.subquery()))
-    pager = Paginator(request, total, ITEMS_PER_PAGE)
-    items = list(
-        request.dbsession.scalars(
-            stmt.order_by(title)
-            .offset(pager.offset)
-            .limit(pager.per_page)
-            .options(selectinload(Item.texts))
+    else:
+        ids = (
+            select(Item.id)
+            .where(Item.type == item_type, Item.deleted_at.is_(None), *where)
+            .order_by(Item.slug)
         )
-    )
+        pager, items = Paginator.fetch(
+            request,
+            ITEMS_PER_PAGE,
+            lambda offset, limit: page_of_rows(
+                dbsession, Item, ids, offset, limit, (_list_texts(),)
+            ),
+            params,
+        )
     return {
         "admin_section": request.matchdict["item_type"],
         "items": items,
         "pager": pager,
         "item_type": item_type,
         "status": status,
+        "translation": translation,
         "query": query,
+        "capped": capped,
+        "search_cap": lookup.SEARCH_CAP,
     }
 
 

@@ -15,10 +15,12 @@ from ...i18n import _
 from ...models import User, UserSession
 from ...security import MANAGE_USERS
 from ...services import accounts, audit
+from .. import Paginator
 from . import admin_view_config
 
 _VERSION = re.compile(r"^[0-9]{1,9}$")
 ACTIONS = ("role", "disable", "enable")
+USERS_PER_PAGE = 50
 
 
 @admin_view_config(
@@ -27,8 +29,13 @@ ACTIONS = ("role", "disable", "enable")
     renderer="pybackend:templates/admin/users.jinja2",
 )
 def user_list(request):
-    users = list(request.dbsession.scalars(select(User).order_by(User.username)))
-    return {"admin_section": "users", "users": users}
+    stmt = select(User).order_by(User.username)  # the unique index on username
+    pager, users = Paginator.fetch(
+        request,
+        USERS_PER_PAGE,
+        lambda offset, limit: request.dbsession.scalars(stmt.offset(offset).limit(limit)),
+    )
+    return {"admin_section": "users", "users": users, "pager": pager}
 
 
 @admin_view_config(

@@ -167,9 +167,8 @@ def test_links_are_edited_on_the_example_form(testapp, dbsession, editor):
     page = testapp.get("/admin/examples")
     href = page.html.find("a", string="Spotify")["href"]
     form = testapp.get(href).forms["item-form"]
-    flask = dbsession.scalars(select(Item).where(Item.slug == "flask")).one()
-    # Replace the first link with Flask and a note, keep the others.
-    form["links-0-target"].force_value(str(flask.id))
+    # Replace the first link with Flask (by its slug, as typed) and a note, keep the others.
+    form["links-0-target"] = "Flask "
     form["links-0-note_id"] = "API kecil"
     form["links-0-note_en"] = "A small API"
     form.submit("action", value="save", status=303)
@@ -182,8 +181,10 @@ def test_link_to_unknown_item_is_refused(testapp, dbsession, editor):
     form = testapp.get(
         testapp.get("/admin/examples").html.find("a", string="Reddit")["href"]
     ).forms["item-form"]
-    form["links-0-target"].force_value("999999")
-    form.submit("action", value="save", status=400)
+    form["links-0-target"] = "999999"
+    res = form.submit("action", value="save", status=400)
+    errors = res.html.select_one("#links-0-target-errors").get_text()
+    assert "Tidak ada topik dengan slug 999999." in errors
 
 
 def test_preview_without_javascript_saves_nothing(testapp, dbsession, editor):
