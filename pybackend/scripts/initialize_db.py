@@ -70,6 +70,9 @@ def seed(config_uri, migrated):
                     "has content already; seed not loaded."
                 )
         # Pages missing from the store, or made by other templates (a new release).
+        background = env["registry"].get("pybackend.background_renderer")
+        if background is not None:
+            background.wait()  # the seed's pages, rendered after its commit
         rendered = render_pages(env["registry"], quiet=True)
         if rendered:
             print(f"Rendered the pages of {rendered} items.")

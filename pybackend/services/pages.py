@@ -211,14 +211,17 @@ def bump(session):
     ).scalar_one()
 
 
+def _insert(session):
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def record_tags(session, tags, generation):
     if not tags:
         return
     now = clock.now()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [{"tag": tag, "generation": generation, "changed_at": now} for tag in sorted(tags)]
-    stmt = insert(CacheTag)
+    stmt = _insert(session)(CacheTag)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["tag"],
@@ -371,7 +374,27 @@ def render_items(session, renderer, item_ids, not_after=None):
         session.delete(stale)
     session.flush()
     if new_rows:
-        session.execute(RenderedPage.__table__.insert(), new_rows)
+        # Another renderer (a thread, a process, the command) may have stored the same page
+        # meanwhile: the later render wins, neither fails.
+        stmt = _insert(session)(RenderedPage)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    name: stmt.excluded[name]
+                    for name in (
+                        "item_id",
+                        "body",
+                        "content_type",
+                        "etag",
+                        "changed_at",
+                        "tags",
+                        "build",
+                    )
+                },
+            ),
+            new_rows,
+        )
         # A Core insert is invisible to zope.sqlalchemy, which would roll it back.
         mark_changed(session)
     return len(new_rows)

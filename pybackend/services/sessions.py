@@ -67,10 +67,13 @@ def remove_expired(dbsession):
     """Sessions past their idle or absolute timeout (they would be refused anyway)."""
     now = clock.now()
     dbsession.execute(
-        delete(UserSession).where(
+        delete(UserSession)
+        .where(
             (UserSession.last_seen_at < now - IDLE_TIMEOUT)
             | (UserSession.created_at < now - ABSOLUTE_TIMEOUT)
         )
+        # In SQL only: SQLite hands back naive times the session's objects cannot compare.
+        .execution_options(synchronize_session="fetch")
     )
 
 
