@@ -79,7 +79,13 @@ class Item(Base):
             sqlite_where=text("deleted_at IS NULL"),
         ),
         Index("ix_items_deleted_at", "deleted_at", "id"),
-        Index("ix_items_status_updated_at", "status", "updated_at"),
+        # Drafts only (see migration 0007): a (status, ...) index misleads SQLite.
+        Index(
+            "ix_items_drafts_updated_at",
+            "updated_at",
+            postgresql_where=text("status = 'draft' AND deleted_at IS NULL"),
+            sqlite_where=text("status = 'draft' AND deleted_at IS NULL"),
+        ),
         Index("ix_items_translation_type_slug", "translation", "type", "slug"),
     )
 
