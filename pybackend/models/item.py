@@ -78,7 +78,14 @@ class Item(Base):
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
         ),
-        Index("ix_items_deleted_at", "deleted_at", "id"),
+        # The trash only (see migration 0007).
+        Index(
+            "ix_items_deleted_at",
+            "deleted_at",
+            "id",
+            postgresql_where=text("deleted_at IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NOT NULL"),
+        ),
         # Drafts only (see migration 0007): a (status, ...) index misleads SQLite.
         Index(
             "ix_items_drafts_updated_at",

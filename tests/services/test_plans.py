@@ -7,6 +7,8 @@ cheapest, so it is asked with sequential scans priced out: a plan that still has
 no index to use.
 """
 
+import re
+
 import pytest
 from sqlalchemy import event
 
@@ -56,9 +58,14 @@ def plan(connection, statement, parameters):
     return [row[0] for row in rows]
 
 
+# Columns with a handful of values: an index search on one of them alone walks most of
+# the table (SQLite, without statistics, took ix_items_status for backlinks).
+_UNSELECTIVE = re.compile(r"USING (?:COVERING )?INDEX \w+ \((?:status|deleted_at|type)=\?\)$")
+
+
 def scans(steps, dialect):
     if dialect == "sqlite":
-        return [
+        return [s for s in steps if _UNSELECTIVE.search(s)] + [
             s
             for s in steps
             if s.startswith("SCAN")

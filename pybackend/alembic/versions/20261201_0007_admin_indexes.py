@@ -43,14 +43,15 @@ END
 """
 
 _CHECK = "translation IN ('missing', 'stale', 'current')"
+_TRASHED = {
+    "postgresql_where": sa.text("deleted_at IS NOT NULL"),
+    "sqlite_where": sa.text("deleted_at IS NOT NULL"),
+}
 _DRAFTS = {
     "postgresql_where": sa.text("status = 'draft' AND deleted_at IS NULL"),
     "sqlite_where": sa.text("status = 'draft' AND deleted_at IS NULL"),
 }
-_ITEM_INDEXES = (
-    ("ix_items_deleted_at", ["deleted_at", "id"]),
-    ("ix_items_translation_type_slug", ["translation", "type", "slug"]),
-)
+_ITEM_INDEXES = (("ix_items_translation_type_slug", ["translation", "type", "slug"]),)
 # Live items only (PostgreSQL orders by slug through an index only when no column
 # before it is tested with IS NULL).
 _LIVE_INDEXES = (
@@ -86,6 +87,8 @@ def upgrade():
     # Drafts only: a plain (status, updated_at) index led SQLite, which has no statistics,
     # to walk every published item for each backlinks query.
     op.create_index("ix_items_drafts_updated_at", "items", ["updated_at"], **_DRAFTS)
+    # The trash only: on every item, "deleted_at IS NULL" made SQLite walk all live items.
+    op.create_index("ix_items_deleted_at", "items", ["deleted_at", "id"], **_TRASHED)
     for name, columns in _LIVE_INDEXES:
         op.create_index(
             name,
@@ -117,6 +120,7 @@ def downgrade():
     for name, _columns in _ITEM_INDEXES + _LIVE_INDEXES:
         op.drop_index(name, table_name="items")
     op.drop_index("ix_items_drafts_updated_at", table_name="items")
+    op.drop_index("ix_items_deleted_at", table_name="items")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(op.f("ck_items_translation"), "items", type_="check")
     op.drop_column("items", "translation")
