@@ -25,8 +25,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import CacheTag, RenderedPage
-from . import pages as page_store
-from . import sessions
+from . import pages, sessions
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -327,7 +326,6 @@ class StoreReader:
 def page_cache_tween_factory(handler, registry):
     settings = registry.settings
     engine = registry["dbengine"]
-    pages = page_store
     memory = PageCache(int(settings.get("pybackend.page_cache_bytes", 32 * 1024 * 1024)))
     keep_in_memory = asbool(settings.get("pybackend.page_cache", True))
     use_store = asbool(settings.get("pybackend.page_store", True))

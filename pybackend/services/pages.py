@@ -163,7 +163,7 @@ def dependents(session, item_ids, moved=()):
     return set(session.scalars(union(*parts)))
 
 
-def tags_for(session, found):
+def tags_for(found):
     tags = {f"i{i}" for i in found.shown} | found.extra
     tags |= {f"l:{t}" for t in found.structural} | found.addresses
     if found.shown or found.structural:
@@ -181,7 +181,7 @@ def _before_commit(session):
         session.flush()
         pages = found.own | found.shown | dependents(session, found.shown, found.moved)
         pages.discard(None)
-        tags = tags_for(session, found) | {f"p{i}" for i in pages}
+        tags = tags_for(found) | {f"p{i}" for i in pages}
         registry = session.info.get(_REGISTRY)
         background = registry.get("pybackend.background_renderer") if registry else None
         if background is None:
