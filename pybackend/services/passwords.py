@@ -18,11 +18,18 @@ _dummy_hash = None
 _dummy_lock = threading.Lock()
 
 
+# OWASP's second Argon2id setting (Password Storage Cheat Sheet): 19 MiB, 2 passes, one
+# lane. It resists GPU cracking like argon2-cffi's default (64 MiB, 3 passes, 4 lanes)
+# while a login costs a third of the memory, so a waitress process stays under 150 MB
+# when editors log in. Older hashes are rehashed with it at their next login.
+PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+
+
 def configure_hasher(**parameters):
-    """Argon2id with argon2-cffi's recommended parameters, unless told otherwise (tests)."""
+    """Argon2id with PARAMETERS, unless told otherwise (tests)."""
     global _hasher, _dummy_hash
     with _dummy_lock:
-        _hasher = PasswordHasher(**parameters)
+        _hasher = PasswordHasher(**(parameters or PARAMETERS))
         _dummy_hash = None
 
 
@@ -33,7 +40,7 @@ def _dummy():
     """A hash to verify when the username is unknown, so both failures cost the same (AUTH-3).
 
     Made at the first login attempt, not at import: hashing takes the hasher's whole memory
-    cost (64 MiB by default), which a process that only serves readers never needs.
+    cost (19 MiB), which a process that only serves readers never needs.
     """
     global _dummy_hash
     with _dummy_lock:

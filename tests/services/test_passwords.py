@@ -3,17 +3,18 @@ from argon2 import PasswordHasher, Type
 from pybackend.services import passwords
 
 
-def test_production_hasher_is_argon2id_with_recommended_parameters():
-    default = PasswordHasher()
-    assert default.type is Type.ID
-    assert default.time_cost >= 2 and default.memory_cost >= 19 * 1024
-    # The module builds exactly that hasher unless told otherwise.
+def test_production_hasher_is_argon2id_with_owasp_parameters():
     saved = passwords._hasher, passwords._dummy_hash
     try:
         passwords.configure_hasher()
-        assert passwords._hasher.time_cost == default.time_cost
-        assert passwords._hasher.memory_cost == default.memory_cost
-        assert passwords.hash_password("x" * 12).startswith("$argon2id$")
+        assert passwords._hasher.type is Type.ID
+        # At least OWASP's minimum: 19 MiB and 2 passes.
+        assert passwords._hasher.time_cost >= 2 and passwords._hasher.memory_cost >= 19 * 1024
+        stored = passwords.hash_password("x" * 12)
+        assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        # A hash made with argon2-cffi's own defaults is rehashed at the next login.
+        old = PasswordHasher().hash("x" * 12)
+        assert passwords.verify_password(old, "x" * 12) == (True, True)
     finally:
         passwords._hasher, passwords._dummy_hash = saved
 
