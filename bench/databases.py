@@ -8,9 +8,12 @@ is not the bench's, and it refuses before dropping anything.
 """
 
 import contextlib
+import hashlib
 import os
+import shutil
 import subprocess
 import time
+from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
@@ -24,6 +27,11 @@ SUBPROCESS_TIMEOUT = 900
 # 100 000 topics: ~30 s of inserts, then the search index rebuild (Markdown to text and
 # FTS5 for 240 000 documents) takes minutes on an idle 2-core machine, far more on a busy one.
 GENERATE_TIMEOUT = 2700
+# Storing the pages of 100 000 topics and 20 000 examples (240 000 pages) once.
+RENDER_TIMEOUT = 5400
+RENDER_JOBS = 2
+# Generated SQLite databases, pages stored, kept between runs (see prepared_key()).
+CACHE_DIR = ROOT / "bench-cache"
 POSTGRES_SCHEMES = ("postgres://", "postgresql://", "postgresql+psycopg://")
 
 
@@ -175,9 +183,76 @@ def count_content(url):
     return counts
 
 
+def prepared_key(size):
+    """What a generated database depends on: the generator and this module.
+
+    A cached database is migrated and its missing pages, or those of other templates,
+    rendered again at each run, as a deploy does; its seed items are those of the run
+    that made it.
+    """
+    digest = hashlib.sha256(str(size).encode())
+    for path in (ROOT / "pybackend" / "scripts" / "generate_data.py", Path(__file__)):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def sqlite_path(url):
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def cached_database(backend, size, url):
+    """The cached copy for this SQLite database, or None (PostgreSQL is never cached)."""
+    if backend != "sqlite" or size <= SEED_ITEMS:
+        return None
+    return CACHE_DIR / f"sqlite-{size}-{prepared_key(size)}.sqlite"
+
+
+def copy_database(source, target):
+    """Copy a SQLite database that no process has open (its journal is not WAL-pending)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+def store_pages(env, info):
+    """Render and store every public page that is missing or from other templates."""
+    log(f"  storing the pages ({RENDER_JOBS} jobs) ...")
+    result, elapsed = run_script(
+        "pybackend-content",
+        [str(PRODUCTION_INI), "render", "--jobs", str(RENDER_JOBS), "--quiet"],
+        env,
+        timeout=RENDER_TIMEOUT,
+    )
+    if result.returncode != 0:
+        raise BenchError(f"pybackend-content render failed:\n{result.stdout}{result.stderr}")
+    info["render_s"] = round(elapsed, 2)
+    info["render_output"] = result.stdout.strip()
+    log(f"    {info['render_output']} in {elapsed:.1f} s")
+
+
 def prepare_database(backend, size, url, env):
-    """Migrate + seed, then generate; returns a dict of what was done and how long it took."""
+    """Migrate + seed, generate, store the pages; returns what was done and how long it took.
+
+    A generated SQLite database is kept in bench-cache/ (pages and all) and copied at the
+    next run with the same generator, schema and seed: generating and rendering 100 000
+    topics takes far longer than every scenario together.
+    """
     info = {}
+    cached = cached_database(backend, size, url)
+    if cached is not None and cached.exists():
+        log(f"  database from {cached.relative_to(ROOT)}")
+        copy_database(cached, sqlite_path(url))
+        info["cached"] = str(cached.relative_to(ROOT))
+        # Migrations only: initialize_pybackend_db would render in one process.
+        result, elapsed = run_script("alembic", ["-c", str(PRODUCTION_INI), "upgrade", "head"], env)
+        if result.returncode != 0:
+            raise BenchError(f"alembic upgrade head failed:\n{result.stdout}{result.stderr}")
+        info["migrate_s"] = round(elapsed, 2)
+        store_pages(env, info)
+        copy_database(sqlite_path(url), cached)
+        info["counts"] = count_content(url)
+        return info
     if backend == "postgresql":
         reset_postgres(url, env)
     result, elapsed = run_script("initialize_pybackend_db", [str(PRODUCTION_INI)], env)
@@ -202,6 +277,11 @@ def prepare_database(backend, size, url, env):
             info["search_index_failed"] = True
         elif result.returncode != 0:
             raise BenchError(f"pybackend-generate failed with exit status {result.returncode}")
+        store_pages(env, info)
+        if cached is not None:
+            for old in CACHE_DIR.glob(f"sqlite-{size}-*.sqlite"):
+                old.unlink()
+            copy_database(sqlite_path(url), cached)
     info["counts"] = count_content(url)
     # Write the new database out now, so the kernel's writeback does not compete with the
     # server for the CPU during the measurements (100 000 topics: over 1 GB).

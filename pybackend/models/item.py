@@ -23,6 +23,13 @@ from .meta import Base
 LANGUAGES = ("id", "en")
 SOURCE_LANGUAGE = "id"
 
+# The readers' list indexes (migration 0008): partial, public items only, and covering:
+# status and deleted_at are in them too, so SQLite need not read a row to check them.
+PUBLIC_CONDITION = "status = 'published' AND deleted_at IS NULL"
+PUBLIC_LIST_INDEXES = (
+    ("ix_items_public_type_kind_slug", ("type", "kind", "slug", "id", "status", "deleted_at")),
+    ("ix_items_public_type_slug", ("type", "slug", "id", "status", "deleted_at")),
+)
 TOPIC_KINDS = ("language", "framework", "library", "messaging")
 STATUSES = ("draft", "published")
 # The English text of an item: none yet, made from an older Indonesian text, or current.
@@ -77,6 +84,16 @@ class Item(Base):
             "id",
             postgresql_where=text("deleted_at IS NULL"),
             sqlite_where=text("deleted_at IS NULL"),
+        ),
+        # Readers' lists: any page's ids from an index alone (see migration 0008).
+        *(
+            Index(
+                name,
+                *columns,
+                postgresql_where=text(PUBLIC_CONDITION),
+                sqlite_where=text(PUBLIC_CONDITION),
+            )
+            for name, columns in PUBLIC_LIST_INDEXES
         ),
         # The trash only (see migration 0007).
         Index(

@@ -1,28 +1,32 @@
 """Reading published content: the queries behind every reader page."""
 
-from sqlalchemy import case, delete, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import bindparam, delete, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Item, Link, Reference, SlugHistory
+from ..models import Item, ItemText, Link, Reference, SlugHistory
 from ..models.item import SOURCE_LANGUAGE, TOPIC_KINDS
 from . import markdown, pages
 
 RELATION_KINDS = ("alternative_to", "successor_of", "related_to")
-
-_kind_order = case({kind: n for n, kind in enumerate(TOPIC_KINDS)}, value=Item.kind, else_=99)
 
 
 def _public():
     return (Item.status == "published", Item.deleted_at.is_(None))
 
 
+# Joined: one query for the item and its (at most two) texts. A slug is unique per type,
+# so every row is the same item. Built once, like _LINKS.
+_PUBLIC_ITEM = (
+    select(Item)
+    .where(Item.type == bindparam("type"), Item.slug == bindparam("slug"), *_public())
+    .options(joinedload(Item.texts))
+)
+
+
 def public_item(dbsession, item_type, slug):
-    stmt = (
-        select(Item)
-        .where(Item.type == item_type, Item.slug == slug, *_public())
-        .options(selectinload(Item.texts))
-    )
-    return dbsession.scalars(stmt).first()
+    found = dbsession.scalars(_PUBLIC_ITEM, {"type": item_type, "slug": slug}).unique().all()
+    return found[0] if found else None
 
 
 def renamed_item_slug(dbsession, item_type, old_slug):
@@ -36,23 +40,63 @@ def renamed_item_slug(dbsession, item_type, old_slug):
 
 
 def count_public(dbsession, item_type, kind=None):
+    if item_type == "topic" and kind is None:
+        # The lists show the known kinds only (see list_public).
+        return sum(_kind_counts(dbsession).values())
     stmt = select(func.count()).select_from(Item).where(Item.type == item_type, *_public())
     if kind is not None:
         stmt = stmt.where(Item.kind == kind)
     return dbsession.scalar(stmt)
 
 
-def list_public(dbsession, item_type, offset=0, limit=50, kind=None):
-    """Public items of a type, topics grouped by kind, then by slug."""
-    stmt = select(Item).where(Item.type == item_type, *_public())
+def _kind_counts(dbsession):
+    """Public topics of each kind, from the index of public topics."""
+    stmt = (
+        select(Item.kind, func.count())
+        .where(Item.type == "topic", Item.kind.in_(TOPIC_KINDS), *_public())
+        .group_by(Item.kind)
+    )
+    return dict(dbsession.execute(stmt).all())
+
+
+def _page_ids(dbsession, item_type, kind, offset, limit):
+    """Ids of one page of public items by slug: walked in an index, rows not read."""
+    stmt = select(Item.id).where(Item.type == item_type, *_public())
     if kind is not None:
         stmt = stmt.where(Item.kind == kind)
-    if item_type == "topic":
-        stmt = stmt.order_by(_kind_order, Item.slug)
+    return list(dbsession.scalars(stmt.order_by(Item.slug).offset(offset).limit(limit)))
+
+
+def list_public(dbsession, item_type, offset=0, limit=50, kind=None):
+    """Public items of a type, topics grouped by kind (in TOPIC_KINDS order), then by slug.
+
+    Any page costs the same: its ids come from an index of public items (a deep OFFSET
+    steps through index entries, never through rows), and the page of all topics is cut
+    from the kinds' counts instead of sorting every topic by kind.
+    """
+    if item_type == "topic" and kind is None:
+        ids = []
+        counts = _kind_counts(dbsession)
+        for each in TOPIC_KINDS:
+            count = counts.get(each, 0)
+            if offset >= count:
+                offset -= count
+                continue
+            ids += _page_ids(dbsession, "topic", each, offset, limit - len(ids))
+            offset = 0
+            if len(ids) >= limit:
+                break
     else:
-        stmt = stmt.order_by(Item.slug)
-    stmt = stmt.offset(offset).limit(limit).options(selectinload(Item.texts))
-    return list(dbsession.scalars(stmt))
+        ids = _page_ids(dbsession, item_type, kind, offset, limit)
+    if not ids:
+        return []
+    found = {
+        item.id: item
+        for item in dbsession.scalars(
+            select(Item).where(Item.id.in_(ids)).options(selectinload(Item.texts))
+        )
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def topics_by_kind(dbsession, per_kind):
@@ -69,44 +113,71 @@ def topics_by_kind(dbsession, per_kind):
     return groups
 
 
-# Made once: building an alias copies every column of the table, which cost more than
-# running the query.
-_link_source = aliased(Item, name="link_source")
-_link_target = aliased(Item, name="link_target")
-
-
-def _other_public_side(dbsession, item, kinds):
-    """Links of ``kinds`` touching ``item`` with a public other end: (link, other, outgoing)."""
-    source, target = _link_source, _link_target
-    stmt = (
+def _links_statement():
+    # Built once, with parameters: building the statement (and the aliases, which copy
+    # every column of the table) cost more than running it.
+    source = aliased(Item, name="link_source")
+    target = aliased(Item, name="link_target")
+    item_id = bindparam("item_id")
+    return (
         select(Link, source, target)
         .join(source, Link.source_id == source.id)
         .join(target, Link.target_id == target.id)
         .where(
-            Link.kind.in_(kinds),
-            or_(Link.source_id == item.id, Link.target_id == item.id),
+            Link.kind.in_(bindparam("kinds", expanding=True)),
+            or_(Link.source_id == item_id, Link.target_id == item_id),
             source.status == "published",
             source.deleted_at.is_(None),
             target.status == "published",
             target.deleted_at.is_(None),
         )
         .order_by(Link.position, Link.id)
-        .options(selectinload(source.texts), selectinload(target.texts))
     )
+
+
+_LINKS = _links_statement()
+
+
+def _other_public_side(dbsession, item, kinds):
+    """Links of ``kinds`` touching ``item`` with a public other end: (link, other, outgoing)."""
     rows = []
-    for link, src, tgt in dbsession.execute(stmt):
+    for link, src, tgt in dbsession.execute(_LINKS, {"item_id": item.id, "kinds": list(kinds)}):
         outgoing = src.id == item.id
         rows.append((link, tgt if outgoing else src, outgoing))
+    load_texts(dbsession, [other for _, other, _ in rows])
     return rows
+
+
+def load_texts(dbsession, items):
+    """Load the texts of every item in ``items`` that lacks them, in one query.
+
+    (Two selectinloads, one per side of a link, would be two queries, and one of them
+    would load the item itself again.)
+    """
+    pending = {item.id: item for item in items if "texts" not in item.__dict__}
+    if not pending:
+        return
+    texts = {item_id: [] for item_id in pending}
+    for text in dbsession.scalars(select(ItemText).where(ItemText.item_id.in_(pending))):
+        texts[text.item_id].append(text)
+    for item_id, item in pending.items():
+        set_committed_value(item, "texts", texts[item_id])
+
+
+def topic_links(dbsession, topic):
+    """(used_by, related) of a topic, in one query: see used_by() and related()."""
+    used, rel = [], []
+    for link, other, outgoing in _other_public_side(dbsession, topic, ("uses", *RELATION_KINDS)):
+        if link.kind != "uses":
+            rel.append((link, other, outgoing))
+        elif not outgoing:
+            used.append((link, other))
+    return used, rel
 
 
 def used_by(dbsession, topic):
     """Examples that use ``topic``, with the link (and its note)."""
-    return [
-        (link, other)
-        for link, other, out in _other_public_side(dbsession, topic, ["uses"])
-        if not out
-    ]
+    return topic_links(dbsession, topic)[0]
 
 
 def uses(dbsession, example):
@@ -123,16 +194,18 @@ def related(dbsession, topic):
     return _other_public_side(dbsession, topic, RELATION_KINDS)
 
 
+_BACKLINKS = (
+    select(Item)
+    .join(Reference, Reference.source_id == Item.id)
+    .where(Reference.target_id == bindparam("item_id"), Item.id != bindparam("item_id"), *_public())
+    .order_by(Item.type.desc(), Item.slug)
+    .options(selectinload(Item.texts))
+)
+
+
 def backlinks(dbsession, item):
     """Public items whose body links to ``item``."""
-    stmt = (
-        select(Item)
-        .join(Reference, Reference.source_id == Item.id)
-        .where(Reference.target_id == item.id, Item.id != item.id, *_public())
-        .order_by(Item.type.desc(), Item.slug)
-        .options(selectinload(Item.texts))
-    )
-    return list(dbsession.scalars(stmt))
+    return list(dbsession.scalars(_BACKLINKS, {"item_id": item.id}))
 
 
 def resolve_targets(dbsession, targets, public_only=True):

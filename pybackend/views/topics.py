@@ -44,14 +44,12 @@ def topic_list(request):
 def topic_detail(request):
     topic = request.context.item
     dbsession = request.dbsession
+    used_by, related = content.topic_links(dbsession, topic)
     return {
         "page": own_page(request, topic),
-        "used_by": [
-            (link, ItemPage(request, other)) for link, other in content.used_by(dbsession, topic)
-        ],
+        "used_by": [(link, ItemPage(request, other)) for link, other in used_by],
         "related": [
-            (link, ItemPage(request, other), outgoing)
-            for link, other, outgoing in content.related(dbsession, topic)
+            (link, ItemPage(request, other), outgoing) for link, other, outgoing in related
         ],
         "backlinks": item_pages(request, content.backlinks(dbsession, topic)),
     }

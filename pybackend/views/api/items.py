@@ -98,14 +98,12 @@ class TopicSerializer(ItemSerializer):
         return {"package": topic.package or None}
 
     def links(self, topic):
+        used_by, related = content.topic_links(self.dbsession, topic)
         return {
-            "used_by": [
-                self.linked(other, note=link.note(self.lang))
-                for link, other in content.used_by(self.dbsession, topic)
-            ],
+            "used_by": [self.linked(other, note=link.note(self.lang)) for link, other in used_by],
             "related": [
                 self.linked(other, relation=relation(link, outgoing), note=link.note(self.lang))
-                for link, other, outgoing in content.related(self.dbsession, topic)
+                for link, other, outgoing in related
             ],
         }
 
