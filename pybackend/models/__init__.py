@@ -9,7 +9,7 @@ from ..config import database_url
 from .audit import AuditEntry, Revision  # noqa: F401
 from .content_state import ContentState  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
-from .link import Link, Reference  # noqa: F401
+from .link import Link, Reference, UnresolvedLink  # noqa: F401
 from .meta import Base  # noqa: F401
 from .page import CacheTag, RenderedPage  # noqa: F401
 from .search import SearchAlias, SearchDocument  # noqa: F401

@@ -3,7 +3,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .item import NOTE_MAX, Item
+from .item import NOTE_MAX, SLUG_MAX, Item
 from .meta import Base
 
 # "uses": an example uses a topic. The rest relate topics to topics.
@@ -53,3 +53,22 @@ class Reference(Base):
     target_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class UnresolvedLink(Base):
+    """An internal link in a body to an address with no item (yet): ``topic:fastapi``.
+
+    When an item comes to live at that address (created, renamed to it, restored), the
+    pages whose bodies link there are rendered again and their references rebuilt, so
+    the words become a link and the new item's backlinks list them.
+    """
+
+    __tablename__ = "unresolved_links"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), primary_key=True)
+
+    __table_args__ = (Index("ix_unresolved_links_type_slug", "type", "slug"),)

@@ -4,7 +4,7 @@ from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Item, ItemText, Link, Reference, SlugHistory
+from ..models import Item, ItemText, Link, Reference, SlugHistory, UnresolvedLink
 from ..models.item import SOURCE_LANGUAGE, TOPIC_KINDS
 from . import markdown, pages
 
@@ -249,11 +249,17 @@ def render_body(request, body, lang=None):
 
 
 def update_references(dbsession, item):
-    """Rebuild the references of ``item``'s bodies (both languages), for backlinks."""
+    """Rebuild the references of ``item``'s bodies (both languages), for backlinks.
+
+    Links to addresses with no item go to unresolved_links, so that the page follows
+    when an item comes to live there (see relink()).
+    """
     targets = []
     for text in item.texts.values():
         targets.extend(markdown.internal_targets(text.body))
-    found = resolve_targets(dbsession, list(dict.fromkeys(targets)), public_only=False)
+    targets = list(dict.fromkeys(targets))
+    found = resolve_targets(dbsession, targets, public_only=False)
+    _keep_unresolved(dbsession, item, {t for t in targets if t not in found})
     target_ids = {other.id for other in found.values() if other.id != item.id}
     old_ids = set(
         dbsession.scalars(select(Reference.target_id).where(Reference.source_id == item.id))
@@ -265,6 +271,35 @@ def update_references(dbsession, item):
     dbsession.execute(delete(Reference).where(Reference.source_id == item.id))
     for target_id in sorted(target_ids):
         dbsession.add(Reference(source_id=item.id, target_id=target_id))
+
+
+def _keep_unresolved(dbsession, item, missing):
+    old = set(
+        dbsession.execute(
+            select(UnresolvedLink.type, UnresolvedLink.slug).where(
+                UnresolvedLink.source_id == item.id
+            )
+        ).all()
+    )
+    if old == missing:
+        return
+    dbsession.execute(delete(UnresolvedLink).where(UnresolvedLink.source_id == item.id))
+    for item_type, slug in sorted(missing):
+        dbsession.add(UnresolvedLink(source_id=item.id, type=item_type, slug=slug))
+
+
+def relink(dbsession, addresses):
+    """Items whose bodies link to one of ``addresses`` ((type, slug) pairs) that had no
+    item: their references are rebuilt now that one may live there; returns their ids."""
+    if not addresses:
+        return set()
+    conditions = [(UnresolvedLink.type == t) & (UnresolvedLink.slug == s) for t, s in addresses]
+    ids = set(dbsession.scalars(select(UnresolvedLink.source_id).where(or_(*conditions))))
+    if ids:
+        stmt = select(Item).where(Item.id.in_(ids)).options(selectinload(Item.texts))
+        for source in dbsession.scalars(stmt):
+            update_references(dbsession, source)
+    return ids
 
 
 def text_for(item, lang):

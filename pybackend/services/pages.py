@@ -179,6 +179,13 @@ def _before_commit(session):
     session.info["pages.rendering"] = True
     try:
         session.flush()
+        if found.addresses:
+            from .content import relink  # content reads through this module
+
+            # Bodies that link to an address that has just got an item: their pages
+            # show a link now instead of bare words, and the item's backlinks list them.
+            found.own |= relink(session, [a.split(":")[1:] for a in found.addresses])
+            session.flush()
         pages = found.own | found.shown | dependents(session, found.shown, found.moved)
         pages.discard(None)
         tags = tags_for(found) | {f"p{i}" for i in pages}

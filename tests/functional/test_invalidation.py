@@ -56,8 +56,12 @@ class Site:
         with transaction.manager:
             return change(models.get_tm_session(self.factory))
 
-    def topic(self, title, links=(), body="", publish=True):
-        slug = f"inv-{next(_serial)}-{time.monotonic_ns() % 10**9}"
+    @staticmethod
+    def new_slug():
+        return f"inv-{next(_serial)}-{time.monotonic_ns() % 10**9}"
+
+    def topic(self, title, links=(), body="", publish=True, slug=None):
+        slug = slug or self.new_slug()
 
         def create(session):
             draft = editing.Draft(
@@ -184,6 +188,33 @@ def test_a_rename_moves_the_page_and_the_links_to_it(apps, site):
     b_page = settle(second, f"/topics/{b_slug}", lambda r: f"/topics/{a_slug}-baru" in r.text)
     # Both the relation and the body link follow the rename.
     assert f'href="/topics/{a_slug}"' not in b_page.text
+    assert second.get(f"/topics/{c_slug}").etag == c_etag
+
+
+@pytest.mark.parametrize("how", ["created", "renamed"])
+def test_a_link_to_an_address_without_an_item_follows_when_one_appears(
+    apps, site, how, app_settings, dbengine
+):
+    first, second = apps
+    future = site.new_slug()
+    b, b_slug = site.topic("Iota", body=f"Nanti ada [Kappa](topic:{future}).")
+    c, c_slug = site.topic("Lambda")
+    c_etag = second.get(f"/topics/{c_slug}").etag
+    before = second.get(f"/topics/{b_slug}")
+    assert f'href="/topics/{future}"' not in before.text and "missing-link" in before.text
+
+    if how == "created":
+        site.topic("Kappa", slug=future)
+    else:
+        a, _ = site.topic("Kappa lama")
+        site.update(a, fields={"slug": future})
+
+    # From the store as well as from memory: a fresh process sees the link too.
+    for app in (second, make_app(app_settings, dbengine)):
+        b_page = settle(app, f"/topics/{b_slug}", lambda r: f'href="/topics/{future}"' in r.text)
+        assert b_page.etag != before.etag
+        # The new item's backlinks list the page that linked to it before it existed.
+        assert f'href="/topics/{b_slug}"' in app.get(f"/topics/{future}").text
     assert second.get(f"/topics/{c_slug}").etag == c_etag
 
 
