@@ -44,6 +44,10 @@ SITEMAP_PART_ITEMS = 1000
 # ``pybackend-content render --missing``.
 RENDER_BUDGET = 60
 _STRUCTURAL = ("status", "deleted_at", "slug", "kind", "type")
+# What other pages (lists, related, used by, backlinks, search results) show of an item;
+# a change to anything else of it changes its own pages alone.
+_SHOWN_ITEM = (*_STRUCTURAL, "website", "package")
+_SHOWN_TEXT = ("title", "summary", "lang")
 _INFO = "pybackend.pages"
 _REGISTRY = "pybackend.registry"
 _SECTIONS = {"topic": "topics", "example": "examples"}
@@ -88,13 +92,14 @@ class Changes:
     def __init__(self):
         self.shown = set()  # items whose title, summary, address or visibility changed
         self.own = set()  # items whose own pages changed (links, backlinks)
+        self.bodies = set()  # items whose own pages alone changed (a body, a notice)
         self.structural = set()  # item types whose lists changed
         self.moved = set()  # items whose address or visibility changed
         self.addresses = set()  # "u:<type>:<slug>" of addresses that appeared or went
         self.extra = set()  # keys named by the code that made the change (touch())
 
     def __bool__(self):
-        return bool(self.shown or self.own or self.structural or self.extra)
+        return bool(self.shown or self.own or self.bodies or self.structural or self.extra)
 
 
 def changes(session):
@@ -128,6 +133,11 @@ def _after_flush(session, flush_context):
             found = found or changes(session)
             if obj in session.dirty and not session.is_modified(obj):
                 continue
+            if obj in session.dirty and not _attribute_changed(obj, _SHOWN_ITEM):
+                # Its version and times (every save), or the state of its translation:
+                # only its own pages show those.
+                found.bodies.add(obj.id)
+                continue
             found.shown.add(obj.id)
             if obj in session.new or obj in session.deleted or _attribute_changed(obj, _STRUCTURAL):
                 found.structural.add(obj.type)
@@ -137,7 +147,11 @@ def _after_flush(session, flush_context):
             if obj in session.dirty and not session.is_modified(obj):
                 continue
             found = found or changes(session)
-            found.shown.add(obj.item_id)
+            if obj in session.dirty and not _attribute_changed(obj, _SHOWN_TEXT):
+                # The body: other pages show the title and the summary only.
+                found.bodies.add(obj.item_id)
+            else:
+                found.shown.add(obj.item_id)
         elif isinstance(obj, (Link, Reference)):
             found = found or changes(session)
             found.own.update((obj.source_id, obj.target_id))
@@ -168,7 +182,9 @@ def tags_for(found):
     tags |= {f"l:{t}" for t in found.structural} | found.addresses
     if found.shown or found.structural:
         tags |= {"any", "sm"} if found.structural else {"any"}
-        tags |= {f"sm:{sitemap_part(i)}" for i in found.shown}
+    if found.shown or found.bodies:
+        # Feeds and search results show bodies too; the sitemap part dates the page.
+        tags |= {"any"} | {f"sm:{sitemap_part(i)}" for i in found.shown | found.bodies}
     return tags
 
 
@@ -186,7 +202,8 @@ def _before_commit(session):
             # show a link now instead of bare words, and the item's backlinks list them.
             found.own |= relink(session, [a.split(":")[1:] for a in found.addresses])
             session.flush()
-        pages = found.own | found.shown | dependents(session, found.shown, found.moved)
+        pages = found.own | found.shown | found.bodies
+        pages |= dependents(session, found.shown, found.moved)
         pages.discard(None)
         tags = tags_for(found) | {f"p{i}" for i in pages}
         registry = session.info.get(_REGISTRY)

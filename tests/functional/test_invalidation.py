@@ -172,6 +172,27 @@ def test_an_edit_changes_its_pages_and_the_pages_that_show_it_and_nothing_else(a
     assert [cached_entry(app, path) for app in apps for path in pages["c"]] == c_entries
 
 
+def test_a_body_edit_changes_only_the_item_s_own_pages(apps, site):
+    """Other pages show an item's title and summary, never its body."""
+    first, second = apps
+    a, a_slug = site.topic("Mu", body="Isi lama.")
+    b, b_slug = site.topic("Nu", links=[a])
+    b_paths = [f"/topics/{b_slug}", f"/en/topics/{b_slug}"]
+    before = {path: second.get(path).etag for path in b_paths}
+    entries = [cached_entry(second, path) for path in b_paths]
+    assert all(entries)
+    old_a = second.get(f"/topics/{a_slug}").etag
+
+    site.update(a, texts={"id": {"body": "Isi baru yang lain."}})
+
+    a_page = settle(second, f"/topics/{a_slug}", lambda r: "Isi baru yang lain." in r.text)
+    assert a_page.etag != old_a
+    assert [second.get(path).etag for path in b_paths] == list(before.values())
+    assert [cached_entry(second, path) for path in b_paths] == entries
+    # The English page now says that its translation is older than the source.
+    settle(second, f"/en/topics/{a_slug}", lambda r: "made from an older version" in r.text)
+
+
 def test_a_rename_moves_the_page_and_the_links_to_it(apps, site):
     first, second = apps
     a, a_slug = site.topic("Delta")
