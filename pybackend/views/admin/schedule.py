@@ -29,7 +29,7 @@ def schedule_view(request):
     item = request.context.obj
     if item.deleted_at is not None:
         raise HTTPBadRequest(_("Halaman ini ada di tempat sampah."))
-    action = request.POST.get("action")
+    action = request.POST.get("schedule")
     if action not in ("save", "cancel"):
         raise HTTPBadRequest(_("Tindakan tidak dikenal."))
     pending = schedule.pending_for(request.dbsession, item)

@@ -36,7 +36,7 @@ def test_a_draft_gets_a_publish_and_an_unpublish_time(testapp, dbsession, editor
     form = schedule_form(testapp, item)
     form["publish_at"] = later(days=1)
     form["unpublish_at"] = later(days=8)
-    page = form.submit("action", value="save", status=303).follow()
+    page = form.submit("schedule", value="save", status=303).follow()
     assert "Jadwal disimpan." in page.text
     rows = schedule.pending_for(dbsession, item)
     assert [row.action for row in rows] == ["publish", "unpublish"]
@@ -79,7 +79,7 @@ def test_bad_times_are_form_errors_and_nothing_is_written(
     form = schedule_form(testapp, item)
     form["publish_at"] = publish
     form["unpublish_at"] = unpublish
-    res = form.submit("action", value="save", status=400)
+    res = form.submit("schedule", value="save", status=400)
     assert message in res.text
     assert res.forms[f"schedule-form-{item.id}"]["publish_at"].value == publish
     assert count(dbsession, Schedule) == 0
@@ -90,18 +90,18 @@ def test_a_published_item_cannot_get_a_publish_time(testapp, dbsession, editor):
     item = make_topic(dbsession)
     form = schedule_form(testapp, item)
     form["publish_at"] = later(days=1)
-    assert "sudah terbit" in form.submit("action", value="save", status=400).text
+    assert "sudah terbit" in form.submit("schedule", value="save", status=400).text
 
 
 def test_schedules_need_csrf_and_a_login(testapp, dbsession):
     item = make_topic(dbsession, status="draft")
     url = f"/admin/topics/{item.id}/schedule"
-    res = testapp.post(url, {"action": "save", "publish_at": later(days=1)}, status=303)
+    res = testapp.post(url, {"schedule": "save", "publish_at": later(days=1)}, status=303)
     assert "/login" in res.location
     logged_in(testapp, dbsession)
-    testapp.post(url, {"action": "save", "publish_at": later(days=1)}, status=400)
+    testapp.post(url, {"schedule": "save", "publish_at": later(days=1)}, status=400)
     testapp.post(
-        url, {"action": "nonsense", "csrf_token": csrf(testapp.get("/admin/"))}, status=400
+        url, {"schedule": "nonsense", "csrf_token": csrf(testapp.get("/admin/"))}, status=400
     )
     assert count(dbsession, Schedule) == 0
 
@@ -111,7 +111,7 @@ def test_with_the_review_step_an_editor_cannot_schedule_a_publish(testapp, dbses
     item = make_topic(dbsession, status="draft")
     form = schedule_form(testapp, item)
     form["publish_at"] = later(days=1)
-    assert "ditinjau" in form.submit("action", value="save", status=403).text
+    assert "ditinjau" in form.submit("schedule", value="save", status=403).text
     assert count(dbsession, Schedule) == 0
 
 
@@ -119,8 +119,8 @@ def test_cancelling_is_a_revision_too(testapp, dbsession, editor):
     item = make_topic(dbsession, status="draft")
     form = schedule_form(testapp, item)
     form["publish_at"] = later(days=1)
-    form.submit("action", value="save", status=303)
-    schedule_form(testapp, item).submit("action", value="cancel", status=303)
+    form.submit("schedule", value="save", status=303)
+    schedule_form(testapp, item).submit("schedule", value="cancel", status=303)
     assert schedule.pending_for(dbsession, item) == []
     actions = [
         r.comment
