@@ -2,29 +2,35 @@
 
 import datetime as dt
 
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, DateTimeField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from .forms import BaseForm, strip_nfc
 from .i18n import _
 from .services import clock
 
-# Times are entered and shown in UTC, as everywhere in the editors' area.
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# Times are entered and shown in UTC, as everywhere in the editors' area: "2026-12-24
+# 08:00" (or with a T, as datetime-local sends it).
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+TIME_FORMATS = [TIME_FORMAT, "%Y-%m-%dT%H:%M"]
 
 
-class UTCDateTimeField(DateTimeLocalField):
-    """A datetime-local input read as UTC."""
+class UTCDateTimeField(DateTimeField):
+    """A time in UTC, typed as text: a datetime-local control would show (and, in some
+    browsers, read) the reader's own zone, and its segments hide the keyboard focus."""
+
+    widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=TIME_FORMAT, **kwargs)
+        super().__init__(label, validators, format=TIME_FORMATS, **kwargs)
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(
-                _("Tulis waktu sebagai TTTT-BB-HHTjj:mm, mis. 2026-12-24T08:00.")
+                _("Tulis waktu sebagai TTTT-BB-HH jj:mm, mis. 2026-12-24 08:00.")
             ) from exc
         if self.data is not None:
             self.data = self.data.replace(tzinfo=dt.UTC)

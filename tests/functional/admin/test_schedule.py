@@ -22,7 +22,7 @@ def count(dbsession, model, *where):
 
 
 def later(**delta):
-    return (clock.now() + dt.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M")
+    return (clock.now() + dt.timedelta(**delta)).strftime("%Y-%m-%d %H:%M")
 
 
 def schedule_form(testapp, item):
@@ -65,7 +65,7 @@ def test_a_draft_gets_a_publish_and_an_unpublish_time(testapp, dbsession, editor
     ("publish", "unpublish", "message"),
     [
         (later(minutes=-5), "", "sudah lewat"),
-        ("besok pagi", "", "TTTT-BB-HH"),
+        ("besok pagi", "", "TTTT-BB-HH jj:mm"),
         (later(days=2), later(days=1), "sesudah waktu terbit"),
         ("", later(days=1), "belum terbit"),
         ("", "", "Isi waktu terbit"),
