@@ -69,6 +69,8 @@ def add_admin_routes(config):
         ("admin.item.diff", "/diff"),
         ("admin.item.revert", "/revisions/{number:[0-9]{1,9}}/restore"),
         ("admin.item.revision", "/revisions/{number:[0-9]{1,9}(?!\\n)}"),
+        ("admin.item.schedule", "/schedule"),
+        ("admin.item.review", "/review"),
     ):
         config.add_route(name, f"/admin/{ADMIN_TYPE}/{ID}{suffix}", factory=admin_item_factory)
     config.add_route("admin.trash", "/admin/trash")
@@ -77,6 +79,9 @@ def add_admin_routes(config):
     )
     config.add_route("admin.preview", "/admin/preview")
     config.add_route("admin.lookup", "/admin/lookup")
+    config.add_route("admin.autosave", "/admin/autosave")
+    config.add_route("admin.autosave.discard", "/admin/autosave/discard")
+    config.add_route("admin.settings", "/admin/settings")
     config.add_route("admin.users", "/admin/users")
     config.add_route("admin.user.new", "/admin/users/new")
     config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)

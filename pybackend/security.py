@@ -26,6 +26,8 @@ VIEW = "view"
 EDIT = "edit"
 MANAGE_USERS = "manage-users"
 VIEW_AUDIT = "view-audit"
+# Approving or sending back what editors submitted, and the site settings (administrators).
+REVIEW = "review"
 
 
 class Root:
@@ -34,7 +36,7 @@ class Root:
     __acl__ = [
         (Allow, Everyone, VIEW),
         (Allow, "role:editor", EDIT),
-        (Allow, "role:admin", (EDIT, MANAGE_USERS, VIEW_AUDIT)),
+        (Allow, "role:admin", (EDIT, MANAGE_USERS, VIEW_AUDIT, REVIEW)),
     ]
 
     def __init__(self, request):

@@ -8,6 +8,7 @@ from ..config import database_url
 # Import every model so that configure_mappers() and Alembic see them all.
 from .audit import AuditEntry, Revision  # noqa: F401
 from .content_state import ContentState  # noqa: F401
+from .editorial import Autosave, ReviewRequest, Schedule, SiteSetting  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference, UnresolvedLink  # noqa: F401
 from .meta import Base  # noqa: F401

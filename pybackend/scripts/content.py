@@ -7,6 +7,9 @@
                                   none from the current templates (after a deploy, a bulk
                                   import, or an edit whose pages were too many to render
                                   at once); --all renders every item again
+  publish-due                     apply every publish or unpublish time that is due (the
+                                  site's processes do it by themselves within about a
+                                  second; this is for a timer, e.g. every minute)
 
 Only items already in the trash can be purged (delete them in the editors' area first).
 Without --yes, purge asks for confirmation at a terminal, and refuses when standard
@@ -24,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..models import Item, get_tm_session
-from ..services import audit, editing, pages
+from ..services import audit, editing, pages, schedule
 
 PROG = "pybackend-content"
 RENDER_BATCH = 200
@@ -50,6 +53,7 @@ def parse_args(argv):
     render.add_argument("--all", action="store_true", help="render every public item again")
     render.add_argument("--jobs", type=int, default=1, help="processes to render with")
     render.add_argument("--quiet", action="store_true", help="no progress lines")
+    sub.add_parser("publish-due", help="apply the publish and unpublish times that are due")
     return parser.parse_args(argv[1:])
 
 
@@ -170,11 +174,34 @@ def render(config_uri, args):
     print(f"Rendered the pages of {done} items.")
 
 
+def publish_due(config_uri, out=None):
+    """Apply the due schedules through the app's own sessions (pages, feeds, search follow)."""
+    env = bootstrap(config_uri)
+    try:
+        registry = env["registry"]
+        done = schedule.publish_due(registry["dbsession_factory"])
+        background = registry.get("pybackend.background_renderer")
+        if background is not None:
+            background.wait()
+    finally:
+        env["closer"]()
+    print(f"Applied {done} due schedules.", file=out or sys.stdout)
+    return done
+
+
 def main(argv=sys.argv):
     args = parse_args(argv)
     if not os.path.exists(args.config_uri):
         sys.exit(f"{PROG}: no such configuration file: {args.config_uri}")
     setup_logging(args.config_uri)
+    if args.command == "publish-due":
+        try:
+            publish_due(args.config_uri)
+        except (OperationalError, ProgrammingError) as error:
+            sys.exit(
+                f"{PROG}: cannot use the database (run initialize_pybackend_db?): {error.orig}"
+            )
+        return
     if args.command == "render":
         try:
             render(args.config_uri, args)

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import datetime as dt
 import email.utils
+import logging
 import math
 import re
 import threading
@@ -26,6 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import CacheTag, RenderedPage
 from . import pages, sessions
+
+log = logging.getLogger(__name__)
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-store"
@@ -124,6 +127,8 @@ class TagClock:
         self.seen = None  # the newest generation whose purges this process applied
         self._checked = 0.0
         self._lock = threading.Lock()
+        # Called with the poll's connection after each poll (services/schedule.py).
+        self.hooks = []
 
     def sync(self):
         """Apply new purges if the last look is older than the ttl; the generation seen."""
@@ -149,6 +154,11 @@ class TagClock:
                     else:
                         self.pages.purge(tags)
                     self.seen = max(row[1] for row in rows)
+            for hook in self.hooks:
+                try:
+                    hook(connection)
+                except SQLAlchemyError:
+                    log.exception("a cache clock hook failed")
         self._checked = time.monotonic()
 
     def invalidate(self, tags=None):
@@ -330,6 +340,7 @@ def page_cache_tween_factory(handler, registry):
     keep_in_memory = asbool(settings.get("pybackend.page_cache", True))
     use_store = asbool(settings.get("pybackend.page_store", True))
     clock = TagClock(engine, float(settings.get("pybackend.generation_ttl", 1)), memory)
+    clock.hooks.extend(registry.get("tag_clock_hooks", ()))
     store = StoreReader(engine, registry["pybackend.build"])
     built_at = registry["pybackend.built_at"]
     pages.on_commit(registry["dbsession_factory"], clock.invalidate)
@@ -434,6 +445,7 @@ def show(request, tag, changed_at=None):
 
 def includeme(config):
     config.include(".pages")
+    config.include(".schedule")
     config.add_request_method(page_tags, reify=True)
     config.add_request_method(show)
     # Outside pyramid_tm: a cache hit or a 304 costs no transaction and no query.

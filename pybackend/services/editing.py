@@ -16,6 +16,8 @@ from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
 ITEM_FIELDS = ("slug", "kind", "website", "package")
+# The edit form's fields of an item's data: its own, then each language's texts.
+FORM_FIELDS = ITEM_FIELDS + TEXT_FIELDS + tuple("en_" + name for name in TEXT_FIELDS)
 MODELS = {"topic": Topic, "example": Example}
 
 
@@ -311,3 +313,10 @@ def ensure_initial_revisions(dbsession):
     have = select(Revision.item_id)
     for item in dbsession.scalars(select(Item).where(Item.id.not_in(have))):
         record_revision(dbsession, item, "create", None, "")
+
+
+def set_status(dbsession, item, status, user, action, comment="", **detail):
+    """Publish or unpublish without touching the texts (schedules, review approval)."""
+    item.status = status
+    item.updated_at = clock.now()
+    return log_change(dbsession, item, action, user, comment, **detail)

@@ -57,7 +57,7 @@ def test_no_view_opts_out_of_csrf(app):
 def test_admin_routes_need_a_role(app):
     for route_name, _view, permissions in route_views(app):
         if route_name.startswith("admin."):
-            assert set(permissions) & {"edit", "manage-users", "view-audit"}, route_name
+            assert set(permissions) & {"edit", "manage-users", "view-audit", "review"}, route_name
 
 
 def unsafe_paths(app, values=EXAMPLE):

@@ -133,3 +133,24 @@ def test_a_list_page_takes_its_ids_from_an_index_alone(testapp, dbsession, path)
         else:
             # PostgreSQL chooses by statistics, which a tiny database does not have.
             assert "using ix_items_public_" in steps, (statement, steps)
+
+
+def test_the_schedule_poll_and_the_editors_tools_lists_use_indexes(dbsession):
+    """Every process asks for the earliest pending schedule about once a second; the
+    dashboard lists what is scheduled and what waits for review."""
+    from pybackend.services import review, schedule
+
+    engine = dbsession.get_bind()
+    connection = dbsession.connection()
+
+    def run():
+        schedule.earliest(connection)
+        schedule.upcoming(dbsession, 10)
+        review.waiting(dbsession, "pending", 10)
+        review.waiting(dbsession, "returned", 10, submitted_by=1)
+
+    statements = captured_statements(engine, run)
+    assert len(statements) >= 4
+    for statement, parameters in statements:
+        steps = plan(connection, statement, parameters)
+        assert not scans(steps, connection.dialect.name), (statement, steps)

@@ -9,25 +9,17 @@ from ... import security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
-from ...services import content, editing, lookup
+from ...services import autosave, content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
+from . import autosave as autosave_views
+from . import review as review_views
+from . import schedule as schedule_views
 
 FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
-MERGE_FIELDS = (
-    "slug",
-    "kind",
-    "website",
-    "package",
-    "title",
-    "summary",
-    "body",
-    "en_title",
-    "en_summary",
-    "en_body",
-)
+MERGE_FIELDS = editing.FORM_FIELDS
 ITEMS_PER_PAGE = 50
 
 
@@ -53,6 +45,11 @@ def form_data(item):
         for link in snap["links"]
     ]
     return data
+
+
+def form_data_empty():
+    """The initial values of a new item's form."""
+    return dict.fromkeys(MERGE_FIELDS, "") | {"links": []}
 
 
 def build_form(request, item_type, item=None, formdata=None, data=None):
@@ -189,15 +186,22 @@ def item_new(request):
         "item_type": item_type,
         "preview": None,
         "conflict": None,
+        "recovery": None,
+        "review": review_views.context(request, None),
     }
     if not posted:
+        result["recovery"], result["form"] = autosave_views.recovery(
+            request, form, item_type, None, form_data_empty()
+        )
         return result
     action = request.POST.get("action", "draft")
-    if not form.validate() or action not in ("draft", "publish", "preview"):
+    if not form.validate() or action not in ("draft", "publish", "preview", "submit"):
         request.response.status_int = 400
         return result
     if action == "preview":
         result["preview"] = _preview(request, form)
+        return result
+    if not review_views.may_publish(request, action, result):
         return result
     item = editing.create_item(
         request.dbsession,
@@ -207,6 +211,9 @@ def item_new(request):
         comment=form.comment.data,
         publish=action == "publish",
     )
+    autosave.discard(request.dbsession, request.identity, item_type, None)
+    if action == "submit":
+        review_views.submit(request, item, form.comment.data)
     security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
     return HTTPSeeOther(
         location=request.route_path(
@@ -249,11 +256,17 @@ def item_edit(request):
         "item_type": item.type,
         "preview": None,
         "conflict": None,
+        "recovery": None,
+        "review": review_views.context(request, item),
+        "schedule": schedule_views.context(request, item),
     }
     if not posted:
+        result["recovery"], result["form"] = autosave_views.recovery(
+            request, form, item.type, item, form_data(item)
+        )
         return result
     action = request.POST.get("action", "save")
-    if not form.validate() or action not in ("save", "draft", "publish", "preview"):
+    if not form.validate() or action not in ("save", "draft", "publish", "preview", "submit"):
         request.response.status_int = 400
         return result
     if action == "preview":
@@ -262,9 +275,11 @@ def item_edit(request):
     loaded = form.version.data
     if not (loaded or "").isdigit() or int(loaded) != item.version:
         return _conflict(request, item, form, result)
+    if not review_views.may_publish(request, action, result):
+        return result
     draft = draft_from(form)
     _apply_merge_choices(request, item, draft)
-    publish = {"save": None, "draft": False, "publish": True}[action]
+    publish = {"save": None, "draft": False, "publish": True, "submit": None}[action]
     editing.update_item(
         request.dbsession,
         item,
@@ -274,6 +289,9 @@ def item_edit(request):
         comment=form.comment.data,
         publish=publish,
     )
+    autosave.discard(request.dbsession, request.identity, item.type, item)
+    if action == "submit":
+        review_views.submit(request, item, form.comment.data)
     security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
     return HTTPSeeOther(
         location=request.route_path("admin.item.edit", item_type=item.type + "s", id=item.id)
