@@ -82,6 +82,8 @@ def add_admin_routes(config):
     config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.password", "/admin/password")
+    config.add_route("admin.two_factor", "/admin/two-factor")
+    config.add_route("admin.settings.two_factor", "/admin/settings/two-factor")
 
 
 class AdminResource:
@@ -161,6 +163,7 @@ def includeme(config):
     )
 
     config.add_route("login", "/login")
+    config.add_route("login.code", "/login/code")
     config.add_route("logout", "/logout")
     add_admin_routes(config)
 

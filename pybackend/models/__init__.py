@@ -8,6 +8,14 @@ from ..config import database_url
 # Import every model so that configure_mappers() and Alembic see them all.
 from .audit import AuditEntry, Revision  # noqa: F401
 from .content_state import ContentState  # noqa: F401
+from .editor_tools import (  # noqa: F401
+    Image,
+    ImageUse,
+    PreviewLink,
+    RecoveryCode,
+    SiteSetting,
+    TwoFactor,
+)
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference  # noqa: F401
 from .meta import Base  # noqa: F401

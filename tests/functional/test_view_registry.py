@@ -13,7 +13,9 @@ from pybackend.routes import STATIC_METHODS
 from tests.functional.admin_helpers import csrf, logged_in, make_user
 
 # Views anyone may call, on purpose.
-PUBLIC_WITHOUT_PERMISSION = {"login", "logout", "healthz", "readyz"}
+PUBLIC_WITHOUT_PERMISSION = {"login", "login.code", "logout", "healthz", "readyz"}
+# Admin routes every logged-in user reaches, even one who must first set up a second factor.
+OWN_ACCOUNT_ROUTES = {"admin.two_factor"}
 EXAMPLE = {"item_type": "topics", "id": "1", "number": "1", "slug": "django", "user_id": "1"}
 
 
@@ -56,7 +58,9 @@ def test_no_view_opts_out_of_csrf(app):
 
 def test_admin_routes_need_a_role(app):
     for route_name, _view, permissions in route_views(app):
-        if route_name.startswith("admin."):
+        if route_name in OWN_ACCOUNT_ROUTES:
+            assert permissions == ["own-account"], route_name
+        elif route_name.startswith("admin."):
             assert set(permissions) & {"edit", "manage-users", "view-audit"}, route_name
 
 
