@@ -71,6 +71,14 @@ def add_admin_routes(config):
         ("admin.item.revision", "/revisions/{number:[0-9]{1,9}(?!\\n)}"),
     ):
         config.add_route(name, f"/admin/{ADMIN_TYPE}/{ID}{suffix}", factory=admin_item_factory)
+    config.add_route(
+        "admin.item.previews", f"/admin/{ADMIN_TYPE}/{ID}/previews", factory=admin_item_factory
+    )
+    config.add_route(
+        "admin.item.preview.revoke",
+        f"/admin/{ADMIN_TYPE}/{ID}/previews/{{link:[0-9]{{1,18}}}}/revoke",
+        factory=admin_item_factory,
+    )
     config.add_route("admin.trash", "/admin/trash")
     config.add_route(
         "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
@@ -164,6 +172,8 @@ def includeme(config):
 
     config.add_route("login", "/login")
     config.add_route("login.code", "/login/code")
+    # A draft revision for anyone holding the link (views/preview.py): never cached.
+    config.add_route("preview", "/preview/{token:[A-Za-z0-9_-]{20,64}(?!\\n)}")
     config.add_route("logout", "/logout")
     add_admin_routes(config)
 

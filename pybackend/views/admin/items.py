@@ -9,7 +9,7 @@ from ... import security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
-from ...services import content, editing, lookup
+from ...services import content, editing, lookup, preview_links
 from ...services.diff import word_diff
 from .. import Paginator
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
@@ -249,6 +249,8 @@ def item_edit(request):
         "item_type": item.type,
         "preview": None,
         "conflict": None,
+        "previews": preview_links.for_item(request.dbsession, item),
+        "preview_live": preview_links.is_live,
     }
     if not posted:
         return result
