@@ -62,6 +62,7 @@ def add_admin_routes(config):
     config.add_route("admin.home.noslash", "/admin")
     config.add_route("admin.items", f"/admin/{ADMIN_TYPE}")
     config.add_route("admin.item.new", f"/admin/{ADMIN_TYPE}/new")
+    config.add_route("admin.items.bulk", f"/admin/{ADMIN_TYPE}/bulk")
     for name, suffix in (
         ("admin.item.edit", ""),
         ("admin.item.delete", "/delete"),
@@ -80,6 +81,7 @@ def add_admin_routes(config):
         factory=admin_item_factory,
     )
     config.add_route("admin.trash", "/admin/trash")
+    config.add_route("admin.trash.bulk", "/admin/trash/bulk")
     config.add_route(
         "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
     )

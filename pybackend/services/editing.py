@@ -245,6 +245,17 @@ def update_item(dbsession, item, expected_version, draft, user, comment="", publ
     return log_change(dbsession, item, action, user, comment, from_version=before)
 
 
+def set_status(dbsession, item, expected_version, publish, user, comment=""):
+    """Publish or unpublish without touching the texts (bulk actions)."""
+    check_version(item, expected_version)
+    before = item.version
+    item.status = "published" if publish else "draft"
+    item.updated_at = clock.now()
+    return log_change(
+        dbsession, item, "publish" if publish else "unpublish", user, comment, from_version=before
+    )
+
+
 def delete_item(dbsession, item, expected_version, user, comment=""):
     """Soft delete: into the trash, with its texts, links and history intact."""
     check_version(item, expected_version)
