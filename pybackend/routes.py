@@ -14,6 +14,7 @@ from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
 from .services.cache import STATIC_PREFIX, cacheable_route
+from .services.images import NAME_PATTERN as IMAGE_NAME
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
 SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
@@ -86,6 +87,14 @@ def add_admin_routes(config):
         "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
     )
     config.add_route("admin.preview", "/admin/preview")
+    config.add_route("admin.images", "/admin/images")
+    config.add_route("admin.image", f"/admin/images/{ID}", factory=admin_image_factory)
+    config.add_route(
+        "admin.image.delete", f"/admin/images/{ID}/delete", factory=admin_image_factory
+    )
+    config.add_route(
+        "admin.image.restore", f"/admin/images/{ID}/restore", factory=admin_image_factory
+    )
     config.add_route("admin.lookup", "/admin/lookup")
     config.add_route("admin.users", "/admin/users")
     config.add_route("admin.user.new", "/admin/users/new")
@@ -121,6 +130,11 @@ def admin_item_factory(request):
     if item is None or (item_type and item.type != item_type[:-1]):
         raise HTTPNotFound()
     return AdminResource(item)
+
+
+def admin_image_factory(request):
+    _id(request)  # anonymous: to the login page
+    return Root(request)
 
 
 def admin_user_factory(request):
@@ -174,6 +188,8 @@ def includeme(config):
 
     config.add_route("login", "/login")
     config.add_route("login.code", "/login/code")
+    # Uploaded images, by content hash (nginx serves the same directory in production).
+    config.add_route("image", f"/media/images/{{name:{IMAGE_NAME}}}")
     # A draft revision for anyone holding the link (views/preview.py): never cached.
     config.add_route("preview", "/preview/{token:[A-Za-z0-9_-]{20,64}(?!\\n)}")
     config.add_route("logout", "/logout")

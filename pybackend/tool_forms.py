@@ -1,6 +1,6 @@
 """WTForms for the editors' tools: the second factor, preview links, bulk actions, images."""
 
-from wtforms import HiddenField, IntegerField, PasswordField, StringField
+from wtforms import FileField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from .forms import BaseForm, strip_nfc
@@ -41,4 +41,16 @@ class PreviewLinkForm(BaseForm):
         _("Berlaku (hari)"),
         validators=[InputRequired(), NumberRange(min=1, max=30)],
         render_kw={"min": "1", "max": "30", "inputmode": "numeric"},
+    )
+
+
+class ImageUploadForm(BaseForm):
+    title = StringField(
+        _("Uraian gambar (teks alternatif)"),
+        filters=[strip_nfc],
+        validators=[DataRequired(), Length(max=200)],
+    )
+    file = FileField(
+        _("Berkas gambar (JPEG, PNG atau WebP)"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )

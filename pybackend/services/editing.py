@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
-from . import audit, clock, pages, translations
+from . import audit, clock, images, pages, translations
 from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -188,6 +188,7 @@ def _apply(dbsession, item, draft):
     if draft.links is not None:
         _set_links(dbsession, item, draft.links)
     update_references(dbsession, item)
+    images.update_uses(dbsession, item)
     dbsession.flush()
     return source_changed
 
