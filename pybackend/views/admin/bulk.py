@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 from sqlalchemy import func, select
 
 from ... import security
+from ...forms import CONTROL_CHARACTERS
 from ...i18n import _
 from ...models import Item
 from ...services import bulk, lookup
@@ -90,6 +91,8 @@ def _handle(request, item_type, actions, back):
     )
     if request.POST.get("confirm") == "1":
         comment = request.POST.get("comment", "").strip()[:200]
+        if CONTROL_CHARACTERS.search(comment):
+            raise HTTPBadRequest(_("Teks tidak boleh berisi karakter kontrol."))
         done, changed, unchanged = bulk.run(
             request.dbsession,
             action,

@@ -91,6 +91,7 @@ def test_bad_input(testapp, dbsession, editor, drafts):
         {"action": "publish", "scope": "everything"},
         {"action": "publish", "confirm": "1", "item": "1:x"},
         {"action": "publish", "confirm": "1"},
+        {"action": "publish", "confirm": "1", "item": f"{drafts[0].id}:1", "comment": "a\x00b"},
         {"action": "publish", "status": "gone", "scope": "all"},
     ):
         testapp.post("/admin/topics/bulk", {"csrf_token": token, **form}, status=400)
