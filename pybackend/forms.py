@@ -222,6 +222,17 @@ class LinkRowForm(Form):
     )
 
 
+class ImagesInBody:
+    """Every image in a body has alt text and names an uploaded image that is not in the trash."""
+
+    def __call__(self, form, field):
+        from .services import images
+
+        if field.data and "![" in field.data:
+            for error in images.body_errors(form.dbsession, field.data):
+                raise ValidationError(error)
+
+
 class ItemForm(BaseForm):
     """The edit form of a topic or an example: both languages, links, and the version loaded.
 
@@ -253,7 +264,7 @@ class ItemForm(BaseForm):
     summary = TextAreaField(
         _("Ringkasan"), filters=[strip_nfc], validators=[Length(max=SUMMARY_MAX)]
     )
-    body = TextAreaField(_("Isi (Markdown)"), validators=[Length(max=BODY_MAX)])
+    body = TextAreaField(_("Isi (Markdown)"), validators=[Length(max=BODY_MAX), ImagesInBody()])
     en_title = StringField(
         _("Judul (Inggris)"),
         filters=[strip_nfc],
@@ -262,7 +273,9 @@ class ItemForm(BaseForm):
     en_summary = TextAreaField(
         _("Ringkasan (Inggris)"), filters=[strip_nfc], validators=[Length(max=SUMMARY_MAX)]
     )
-    en_body = TextAreaField(_("Isi (Inggris, Markdown)"), validators=[Length(max=BODY_MAX)])
+    en_body = TextAreaField(
+        _("Isi (Inggris, Markdown)"), validators=[Length(max=BODY_MAX), ImagesInBody()]
+    )
     translation_current = BooleanField(
         _("Terjemahan bahasa Inggris sudah sesuai dengan teks bahasa Indonesia")
     )

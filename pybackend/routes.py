@@ -14,6 +14,7 @@ from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
 from .services.cache import STATIC_PREFIX, cacheable_route
+from .services.images import NAME_PATTERN as IMAGE_NAME
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
 SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
@@ -62,6 +63,7 @@ def add_admin_routes(config):
     config.add_route("admin.home.noslash", "/admin")
     config.add_route("admin.items", f"/admin/{ADMIN_TYPE}")
     config.add_route("admin.item.new", f"/admin/{ADMIN_TYPE}/new")
+    config.add_route("admin.items.bulk", f"/admin/{ADMIN_TYPE}/bulk")
     for name, suffix in (
         ("admin.item.edit", ""),
         ("admin.item.delete", "/delete"),
@@ -73,11 +75,28 @@ def add_admin_routes(config):
         ("admin.item.review", "/review"),
     ):
         config.add_route(name, f"/admin/{ADMIN_TYPE}/{ID}{suffix}", factory=admin_item_factory)
+    config.add_route(
+        "admin.item.previews", f"/admin/{ADMIN_TYPE}/{ID}/previews", factory=admin_item_factory
+    )
+    config.add_route(
+        "admin.item.preview.revoke",
+        f"/admin/{ADMIN_TYPE}/{ID}/previews/{{link:[0-9]{{1,18}}}}/revoke",
+        factory=admin_item_factory,
+    )
     config.add_route("admin.trash", "/admin/trash")
+    config.add_route("admin.trash.bulk", "/admin/trash/bulk")
     config.add_route(
         "admin.trash.restore", f"/admin/trash/{ID}/restore", factory=admin_item_factory
     )
     config.add_route("admin.preview", "/admin/preview")
+    config.add_route("admin.images", "/admin/images")
+    config.add_route("admin.image", f"/admin/images/{ID}", factory=admin_image_factory)
+    config.add_route(
+        "admin.image.delete", f"/admin/images/{ID}/delete", factory=admin_image_factory
+    )
+    config.add_route(
+        "admin.image.restore", f"/admin/images/{ID}/restore", factory=admin_image_factory
+    )
     config.add_route("admin.lookup", "/admin/lookup")
     config.add_route("admin.autosave", "/admin/autosave")
     config.add_route("admin.autosave.discard", "/admin/autosave/discard")
@@ -87,6 +106,8 @@ def add_admin_routes(config):
     config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.password", "/admin/password")
+    config.add_route("admin.two_factor", "/admin/two-factor")
+    config.add_route("admin.settings.two_factor", "/admin/settings/two-factor")
 
 
 class AdminResource:
@@ -114,6 +135,11 @@ def admin_item_factory(request):
     if item is None or (item_type and item.type != item_type[:-1]):
         raise HTTPNotFound()
     return AdminResource(item)
+
+
+def admin_image_factory(request):
+    _id(request)  # anonymous: to the login page
+    return Root(request)
 
 
 def admin_user_factory(request):
@@ -166,6 +192,11 @@ def includeme(config):
     )
 
     config.add_route("login", "/login")
+    config.add_route("login.code", "/login/code")
+    # Uploaded images, by content hash (nginx serves the same directory in production).
+    config.add_route("image", f"/media/images/{{name:{IMAGE_NAME}}}")
+    # A draft revision for anyone holding the link (views/preview.py): never cached.
+    config.add_route("preview", "/preview/{token:[A-Za-z0-9_-]{20,64}(?!\\n)}")
     config.add_route("logout", "/logout")
     add_admin_routes(config)
 

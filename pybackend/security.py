@@ -28,6 +28,8 @@ MANAGE_USERS = "manage-users"
 VIEW_AUDIT = "view-audit"
 # Approving or sending back what editors submitted, and the site settings (administrators).
 REVIEW = "review"
+# One's own second factor: every logged-in user, even one who must enrol before editing.
+OWN_ACCOUNT = "own-account"
 
 
 class Root:
@@ -35,6 +37,7 @@ class Root:
 
     __acl__ = [
         (Allow, Everyone, VIEW),
+        (Allow, Authenticated, OWN_ACCOUNT),
         (Allow, "role:editor", EDIT),
         (Allow, "role:admin", (EDIT, MANAGE_USERS, VIEW_AUDIT, REVIEW)),
     ]
@@ -111,6 +114,18 @@ def pop_flash(request):
         return []
     messages, row.flash = list(row.flash), []
     return messages
+
+
+def two_factor_missing(request):
+    """True when the site requires a second factor and the logged-in user has none."""
+    from .services import two_factor
+
+    user = request.identity
+    if user is None:
+        return False
+    return two_factor.required(request.dbsession) and not two_factor.enabled(
+        request.dbsession, user
+    )
 
 
 def current_user(request):
@@ -198,7 +213,11 @@ class SecurityPolicy:
         principals = [Everyone]
         user = request.identity
         if user is not None:
-            principals += [Authenticated, f"u:{user.id}", f"role:{user.role}"]
+            principals += [Authenticated, f"u:{user.id}"]
+            # While the site requires a second factor this user has not set up, their role
+            # grants nothing: only their own two-factor page and logout (AUTH-7).
+            if not request.two_factor_missing:
+                principals.append(f"role:{user.role}")
         return principals
 
     def permits(self, request, context, permission):
@@ -220,6 +239,7 @@ def includeme(config):
     config.add_request_method(user_session, reify=True)
     config.add_request_method(csrf_token, reify=True)
     config.add_request_method(current_user, reify=True)
+    config.add_request_method(two_factor_missing, reify=True)
     config.add_request_method(pop_flash)
     config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
     # Every unsafe method needs the token (form field csrf_token or X-CSRF-Token header).

@@ -51,9 +51,10 @@ def database_url(backend, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app_settings(ini_file, database_url):
+def app_settings(ini_file, database_url, tmp_path_factory):
     settings = dict(get_appsettings(ini_file))
     settings["sqlalchemy.url"] = database_url
+    settings["pybackend.image_dir"] = str(tmp_path_factory.mktemp("images"))
     return settings
 
 

@@ -1,10 +1,8 @@
 """What a backup holds, and putting it back: the work of pybackend-backup and -restore.
 
-A backup is one file today: the database (SQLite: a copy made with the online backup
-API; PostgreSQL: a pg_dump custom-format archive). Uploaded files, once the site keeps
-any, belong in create_backup and restore_backup as a second step beside
-backup_database / restore_database (an archive of the directory, written through the
-same atomic_output), not inside the per-engine modules.
+A backup is the database (SQLite: a copy made with the online backup API; PostgreSQL: a
+pg_dump custom-format archive) and, beside it, the uploaded images (media.py), written
+after it through the same atomic_output by the commands in scripts/.
 """
 
 from dataclasses import dataclass

@@ -13,6 +13,15 @@ from . import MaintenanceError, UsageError
 
 def database_from(config_uri):
     """The database URL of the ini's [app:main], or DATABASE_URL."""
+    return database_url(settings_from(config_uri))
+
+
+def image_dir_from(config_uri):
+    """The ini's ``pybackend.image_dir`` (uploaded images), or None."""
+    return settings_from(config_uri).get("pybackend.image_dir") or None
+
+
+def settings_from(config_uri):
     if not os.path.exists(config_uri.split("#")[0]):
         raise UsageError(f"no such configuration file: {config_uri}")
     try:
@@ -20,7 +29,7 @@ def database_from(config_uri):
     except (configparser.Error, LookupError) as e:
         reason = " ".join(str(e).split())
         raise UsageError(f"cannot read the configuration {config_uri}: {reason}") from None
-    return database_url(settings)
+    return settings
 
 
 def run(program, task):

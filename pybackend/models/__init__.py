@@ -8,6 +8,13 @@ from ..config import database_url
 # Import every model so that configure_mappers() and Alembic see them all.
 from .audit import AuditEntry, Revision  # noqa: F401
 from .content_state import ContentState  # noqa: F401
+from .editor_tools import (  # noqa: F401
+    Image,
+    ImageUse,
+    PreviewLink,
+    RecoveryCode,
+    TwoFactor,
+)
 from .editorial import Autosave, ReviewRequest, Schedule, SiteSetting  # noqa: F401
 from .item import Example, Item, ItemText, SlugHistory, Topic  # noqa: F401
 from .link import Link, Reference, UnresolvedLink  # noqa: F401

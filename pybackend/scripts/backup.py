@@ -1,6 +1,7 @@
 """pybackend-backup INI FILE: a consistent copy of the database, safe while the site runs.
 
-SQLite is copied with the online backup API, PostgreSQL with pg_dump -Fc. FILE is
+SQLite is copied with the online backup API, PostgreSQL with pg_dump -Fc; the uploaded
+images go into FILE.images.tar beside it. FILE is
 written under a temporary name, fsynced and renamed: it is complete or absent (an old
 FILE stays as it was). Exit status 0 done, 1 failed, 2 bad arguments.
 """
@@ -10,7 +11,8 @@ import os
 import sys
 
 from ..maintenance.backup import create_backup, public_url
-from ..maintenance.cli import database_from, run
+from ..maintenance.cli import database_from, image_dir_from, run
+from ..maintenance.media import archive_path, backup_images
 from ..maintenance.progress import Progress
 
 PROGRAM = "pybackend-backup"
@@ -28,7 +30,10 @@ def backup(args):
     url = database_from(args.config_uri)
     progress = Progress("backup", quiet=args.quiet)
     revisions = create_backup(url, args.file, progress)
+    # After the database: every image a backed-up row names is already on disk.
+    count = backup_images(image_dir_from(args.config_uri), args.file)
     if not args.quiet:
+        print(f"Backed up {count} images to {archive_path(args.file)}.")
         size = os.path.getsize(args.file) / 1e6
         print(
             f"Backed up {public_url(url)} (schema {', '.join(revisions) or 'none'}) "

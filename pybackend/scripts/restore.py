@@ -11,7 +11,8 @@ import argparse
 import sys
 
 from ..maintenance.backup import public_url, restore_backup
-from ..maintenance.cli import database_from, run
+from ..maintenance.cli import database_from, image_dir_from, run
+from ..maintenance.media import archive_path, check_images, restore_images
 from ..maintenance.progress import Progress
 
 PROGRAM = "pybackend-restore"
@@ -36,10 +37,14 @@ def restore(args):
         if not args.quiet:
             print(f"{PROGRAM}: another restore or initialize_pybackend_db is running; waiting")
 
+    image_dir = image_dir_from(args.config_uri)
+    check_images(image_dir, args.file)  # a bad archive is refused before anything changes
     outcome = restore_backup(url, args.file, args.force, progress, on_wait=waiting)
+    added = restore_images(image_dir, args.file)
     revision = ", ".join(outcome.revisions)
     if not args.quiet:
         print(f"Restored {args.file} into {public_url(url)} in {progress.elapsed():.1f} s.")
+        print(f"Added {added} images from {archive_path(args.file)}.")
         print("Restart the application's processes, so that none serves pages cached before.")
     if outcome.needs_migration:
         # Said even with --quiet: the site cannot run until it is done.

@@ -4,6 +4,9 @@
   passwd NAME                    set a new password (ends the user's sessions)
   list                           list accounts
   disable NAME / enable NAME     lock or unlock an account
+  reset-2fa NAME                 remove a lost second factor and its recovery codes (the
+                                 user logs in with the password alone, and must enrol
+                                 again when the site requires it); ends their sessions
   cleanup                        remove expired sessions and old login attempts now (every
                                  successful login does it too, so no cron is needed)
 
@@ -22,7 +25,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..models import User
 from ..models.user import ROLES
-from ..services import accounts, audit
+from ..services import accounts, audit, sessions, two_factor
 
 
 def parse_args(argv):
@@ -34,7 +37,7 @@ def parse_args(argv):
     add = sub.add_parser("add", help="create an account")
     add.add_argument("name")
     add.add_argument("--role", choices=ROLES, required=True)
-    for name in ("passwd", "disable", "enable"):
+    for name in ("passwd", "disable", "enable", "reset-2fa"):
         sub.add_parser(name).add_argument("name")
     sub.add_parser("list", help="list accounts")
     sub.add_parser("cleanup", help="remove expired sessions and old login attempts")
@@ -91,6 +94,11 @@ def run(args, request):
             dbsession, "user.password", obj=user, username="(command line)", target=user.username
         )
         print(f"Password changed for {user.username}; their sessions were ended.")
+    elif args.command == "reset-2fa":
+        if not two_factor.disable(dbsession, user, action="2fa.reset", by_command_line=True):
+            raise accounts.AccountError(f"{user.username} has no second factor")
+        sessions.revoke_all(dbsession, user)
+        print(f"Second factor removed for {user.username}; their sessions were ended.")
     else:
         accounts.set_disabled(dbsession, user, args.command == "disable")
         audit.record(

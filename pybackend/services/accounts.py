@@ -7,7 +7,7 @@ import re
 from sqlalchemy import delete, func, select
 
 from ..i18n import _
-from ..models import LoginAttempt, User
+from ..models import LoginAttempt, TwoFactor, User
 from ..models.user import ROLES, USERNAME_PATTERN
 from . import audit, clock, passwords, sessions
 
@@ -166,15 +166,37 @@ def authenticate(dbsession, username, password, client_addr):
         ok, needs_rehash = passwords.verify_password(user.password_hash, password)
         if ok and needs_rehash:
             user.password_hash = passwords.hash_password(password)
-    keys = _keys(username, client_addr)
-    now = clock.now()
     if ok and user.is_active:
-        dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["pair"]))
-        dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["known"]))
-        dbsession.add(LoginAttempt(key=keys["known"], attempted_at=now, success=True))
-        remove_expired(dbsession)
+        if has_second_factor(dbsession, user):
+            # Not a login yet: failures are forgiven only once the code is right too, so
+            # the password alone cannot reset the count that throttles code guesses.
+            audit.record(dbsession, "login.password", user=user, client_addr=client_addr)
+            return user
+        record_success(dbsession, username, client_addr)
         audit.record(dbsession, "login", user=user, client_addr=client_addr)
         return user
+    record_failure(dbsession, username, client_addr)
+    return None
+
+
+def has_second_factor(dbsession, user):
+    row = dbsession.get(TwoFactor, user.id)
+    return row is not None and row.enabled_at is not None
+
+
+def record_success(dbsession, username, client_addr):
+    """The address is now the user's own; its failures are forgiven (AUTH-4)."""
+    keys = _keys(username, client_addr)
+    dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["pair"]))
+    dbsession.execute(delete(LoginAttempt).where(LoginAttempt.key == keys["known"]))
+    dbsession.add(LoginAttempt(key=keys["known"], attempted_at=clock.now(), success=True))
+    remove_expired(dbsession)
+
+
+def record_failure(dbsession, username, client_addr, action="login.failure"):
+    """One failure on every count: a wrong password and a wrong second-factor code alike."""
+    keys = _keys(username, client_addr)
+    now = clock.now()
     dbsession.add_all(
         [
             LoginAttempt(key=keys["pair"], attempted_at=now),
@@ -182,6 +204,5 @@ def authenticate(dbsession, username, password, client_addr):
             LoginAttempt(key=keys["address"], attempted_at=now),
         ]
     )
-    audit.record(dbsession, "login.failure", username=username, client_addr=client_addr)
+    audit.record(dbsession, action, username=normalize_username(username), client_addr=client_addr)
     dbsession.flush()
-    return None

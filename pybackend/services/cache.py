@@ -34,6 +34,8 @@ PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
 PRIVATE_CACHE_CONTROL = "private, no-store"
 SESSION_COOKIE = sessions.COOKIE_NAME
 STATIC_PREFIX = "/static/"
+# Uploaded images: named by their content, the same file for everyone, cached for a year.
+MEDIA_PREFIX = "/media/"
 # More purged keys than this in one poll: cheaper to drop everything.
 MAX_PURGE_KEYS = 5000
 
@@ -359,7 +361,7 @@ def page_cache_tween_factory(handler, registry):
     def page_cache_tween(request):
         environ = request.environ
         path = environ.get("PATH_INFO", "")
-        if path.startswith(STATIC_PREFIX) or path in _PROBES:
+        if path.startswith((STATIC_PREFIX, MEDIA_PREFIX)) or path in _PROBES:
             # Static files have their own validators (file times) and caching headers; the
             # probes must answer without waiting on the database.
             return handler(request)

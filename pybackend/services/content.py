@@ -245,7 +245,23 @@ def render_body(request, body, lang=None):
         )
         for target in targets
     )
-    return markdown.render(body, resolved)
+    return markdown.render(body, resolved + _resolved_images(request, body))
+
+
+def _resolved_images(request, body):
+    """(("image", name), (url, width, height)) of the live images the body shows."""
+    from . import images
+
+    names = markdown.image_names(body)
+    if not names:
+        return ()
+    found = images.live_by_name(request.dbsession, names)
+    for name in names:
+        request.show(f"img:{name}")
+    return tuple(
+        (("image", name), (request.route_path("image", name=name), image.width, image.height))
+        for name, image in sorted(found.items())
+    )
 
 
 def update_references(dbsession, item):

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
-from . import audit, clock, pages, translations
+from . import audit, clock, images, pages, translations
 from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
@@ -190,6 +190,7 @@ def _apply(dbsession, item, draft):
     if draft.links is not None:
         _set_links(dbsession, item, draft.links)
     update_references(dbsession, item)
+    images.update_uses(dbsession, item)
     dbsession.flush()
     return source_changed
 
@@ -245,6 +246,23 @@ def update_item(dbsession, item, expected_version, draft, user, comment="", publ
             item.status = status
             dbsession.flush()
     return log_change(dbsession, item, action, user, comment, from_version=before)
+
+
+def set_status(
+    dbsession, item, status, user, action=None, comment="", expected_version=None, **detail
+):
+    """Publish or unpublish without touching the texts (bulk actions, schedules, review).
+
+    ``action`` names the revision ("publish"/"unpublish" by default); with an
+    ``expected_version`` a stale one is a conflict.
+    """
+    if expected_version is not None:
+        check_version(item, expected_version)
+        detail.setdefault("from_version", item.version)
+    item.status = status
+    item.updated_at = clock.now()
+    action = action or ("publish" if status == "published" else "unpublish")
+    return log_change(dbsession, item, action, user, comment, **detail)
 
 
 def delete_item(dbsession, item, expected_version, user, comment=""):
@@ -313,10 +331,3 @@ def ensure_initial_revisions(dbsession):
     have = select(Revision.item_id)
     for item in dbsession.scalars(select(Item).where(Item.id.not_in(have))):
         record_revision(dbsession, item, "create", None, "")
-
-
-def set_status(dbsession, item, status, user, action, comment="", **detail):
-    """Publish or unpublish without touching the texts (schedules, review approval)."""
-    item.status = status
-    item.updated_at = clock.now()
-    return log_change(dbsession, item, action, user, comment, **detail)

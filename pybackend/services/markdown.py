@@ -17,6 +17,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 INTERNAL_SCHEMES = ("topic", "example")
+# ![alt text](image:<sha256>.png): an uploaded image (services/images.py), by content hash.
+IMAGE_SCHEME = "image:"
 EXTERNAL_REL = "noopener noreferrer nofollow"
 _INTERNAL_RE = re.compile(r"^(topic|example):([a-z0-9]+(?:-[a-z0-9]+)*)$")
 
@@ -28,7 +30,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title"},
+    "img": {"src", "alt", "title", "width", "height", "loading", "decoding"},
     "ol": {"start"},
     # Classes come only from our own highlighter: raw HTML is off in markdown-it.
     "code": {"class"},
@@ -111,6 +113,32 @@ def _link_tokens(tokens):
             yield token
 
 
+def _image_tokens(tokens):
+    for token in tokens:
+        if token.type == "image":
+            yield token
+        elif token.children:
+            yield from _image_tokens(token.children)
+
+
+@functools.lru_cache(maxsize=4096)
+def image_problems(body):
+    """(an image has no alt text, the uploaded images' names in order of appearance)."""
+    missing_alt = False
+    names = {}
+    for token in _image_tokens(_md.parse(body or "")):
+        if not token.content.strip():
+            missing_alt = True
+        src = token.attrGet("src") or ""
+        if src.startswith(IMAGE_SCHEME):
+            names[src[len(IMAGE_SCHEME) :]] = None
+    return missing_alt, tuple(names)
+
+
+def image_names(body):
+    return image_problems(body)[1]
+
+
 @functools.lru_cache(maxsize=4096)
 def internal_targets(body):
     """Every (type, slug) the body links to, in order of first appearance."""
@@ -146,7 +174,9 @@ def _render(body, resolved):
     for inline in (t for t in tokens if t.children):
         opened = []
         for token in inline.children:
-            if token.type == "link_open":
+            if token.type == "image":
+                _image(token, urls)
+            elif token.type == "link_open":
                 opened.append(token)
                 href = token.attrGet("href") or ""
                 target = internal_target(href)
@@ -161,6 +191,24 @@ def _render(body, resolved):
             elif token.type == "link_close" and opened:
                 token.tag = opened.pop().tag
     return clean(_md.renderer.render(tokens, _md.options, {}))
+
+
+def _image(token, urls):
+    """An uploaded image gets its address and size (no layout shift); an unknown one goes."""
+    src = token.attrGet("src") or ""
+    if not src.startswith(IMAGE_SCHEME):
+        return
+    found = urls.get(("image", src[len(IMAGE_SCHEME) :]))
+    if found is None:
+        token.type, token.tag, token.attrs, token.children = "text", "", {}, None
+        token.content = token.content or ""
+        return
+    url, width, height = found
+    token.attrSet("src", url)
+    token.attrSet("width", str(width))
+    token.attrSet("height", str(height))
+    token.attrSet("loading", "lazy")
+    token.attrSet("decoding", "async")
 
 
 def pygments_css():

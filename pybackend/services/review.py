@@ -8,26 +8,21 @@ dashboard's lists are index reads. The setting itself is a row of ``site_setting
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..models import Item, ItemText, ReviewRequest, SiteSetting
-from . import audit, clock, editing
+from ..models import Item, ItemText, ReviewRequest
+from . import audit, clock, editing, site_settings
 
 SETTING = "review_required"
 
 
 def required(dbsession):
-    row = dbsession.get(SiteSetting, SETTING)
-    return row is not None and row.value == "on"
+    return site_settings.get(dbsession, SETTING) == "on"
 
 
 def set_required(dbsession, user, on, client_addr=""):
-    row = dbsession.get(SiteSetting, SETTING)
     value = "on" if on else "off"
-    if row is None:
-        row = SiteSetting(key=SETTING, value=value)
-        dbsession.add(row)
-    elif row.value == value:
+    if site_settings.get(dbsession, SETTING, "off") == value:
         return False
-    row.value, row.updated_at = value, clock.now()
+    site_settings.set(dbsession, SETTING, value)
     audit.record(
         dbsession,
         "settings.change",

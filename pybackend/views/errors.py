@@ -76,6 +76,8 @@ def forbidden(exc, request):
         path = request.path_qs if request.method == "GET" else request.path
         location = request.route_path("login", _query={"next": path})
         return HTTPSeeOther(location=location)
+    if request.two_factor_missing and request.method in ("GET", "HEAD"):
+        return HTTPSeeOther(location=request.route_path("admin.two_factor"))
     return error_response(request, 403, getattr(exc, "detail", None))
 
 

@@ -21,6 +21,9 @@ def every_get_path(app):
             "item_type": "topics",
             "id": "1",
             "number": "1",
+            "link": "1",
+            "token": "t" * 43,
+            "name": "a" * 64 + ".png",
         }
         paths.append(route["object"].generate(values))
     return sorted(paths)
@@ -35,7 +38,9 @@ def check_headers(res):
     headers = res.headers
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == "same-origin"
+    # A preview link's token is in its URL: no Referer leaves those pages at all.
+    private = res.request.environ.get("PATH_INFO", "").startswith("/preview/")
+    assert headers["Referrer-Policy"] == ("no-referrer" if private else "same-origin")
     assert "Strict-Transport-Security" not in headers  # plain http here
     if res.content_type == "text/html":
         csp = headers["Content-Security-Policy"]

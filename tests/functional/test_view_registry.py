@@ -2,19 +2,29 @@
 not take, checked against the view registry itself (AC-1, CSRF-1, CSRF-3): a new view or
 route that gets any of them wrong fails here."""
 
+import io
 from collections import defaultdict
 
 import pytest
+from PIL import Image as PILImage
 from pyramid.security import NO_PERMISSION_REQUIRED
 from sqlalchemy import func, select
 
 from pybackend.models import Base, Item, Revision
 from pybackend.routes import STATIC_METHODS
+from pybackend.services import images, preview_links
 from tests.functional.admin_helpers import csrf, logged_in, make_user
 
 # Views anyone may call, on purpose.
-PUBLIC_WITHOUT_PERMISSION = {"login", "logout", "healthz", "readyz"}
-EXAMPLE = {"item_type": "topics", "id": "1", "number": "1", "slug": "django", "user_id": "1"}
+PUBLIC_WITHOUT_PERMISSION = {
+    "login", "login.code", "logout", "healthz", "readyz", "preview", "image"
+}  # fmt: skip
+# Admin routes every logged-in user reaches, even one who must first set up a second factor.
+OWN_ACCOUNT_ROUTES = {"admin.two_factor"}
+EXAMPLE = {
+    "item_type": "topics", "id": "1", "number": "1", "slug": "django", "user_id": "1",
+    "link": "1", "token": "t" * 43, "name": "a" * 64 + ".png",
+}  # fmt: skip
 
 
 def route_views(app):
@@ -56,7 +66,9 @@ def test_no_view_opts_out_of_csrf(app):
 
 def test_admin_routes_need_a_role(app):
     for route_name, _view, permissions in route_views(app):
-        if route_name.startswith("admin."):
+        if route_name in OWN_ACCOUNT_ROUTES:
+            assert permissions == ["own-account"], route_name
+        elif route_name.startswith("admin."):
             assert set(permissions) & {"edit", "manage-users", "view-audit", "review"}, route_name
 
 
@@ -146,6 +158,12 @@ def accepted_methods(app):
     return accepted
 
 
+def tiny_png():
+    out = io.BytesIO()
+    PILImage.new("RGB", (2, 2)).save(out, "PNG")
+    return out.getvalue()
+
+
 def real_paths(app, dbsession, user):
     """A path for every route, built from rows that exist: a 404 cannot hide a 405."""
     topic = dbsession.scalars(select(Item).where(Item.slug == "django")).one()
@@ -155,12 +173,20 @@ def real_paths(app, dbsession, user):
     revision = dbsession.scalars(
         select(Revision).where(Revision.item_id == topic.id).order_by(Revision.number)
     ).first()
+    link, token = preview_links.create(dbsession, topic, user)
+    image, _created = images.store(
+        dbsession, images.image_dir(app.registry.settings), tiny_png(), "x", user
+    )
     introspector = app.registry.introspector
     paths = {}
     for route_name in accepted_methods(app):
+        ids = {"admin.user": user.id, "admin.image": image.id}
         values = {
             "item_type": "topics",
-            "id": str(user.id if route_name == "admin.user" else topic.id),
+            "id": str(ids.get(route_name.replace(".delete", "").replace(".restore", ""), topic.id)),
+            "link": str(link.id),
+            "token": token,
+            "name": image.name,
             "number": str(revision.number),
             "slug": example.slug if route_name.endswith("example") else topic.slug,
             "subpath": ("css", "site.css"),

@@ -21,9 +21,10 @@ def admin_home_without_slash(request):
     return HTTPMovedPermanently(location=request.route_path("admin.home"))
 
 
-def single_param(request, name, allowed=None):
-    """A query parameter given at most once, of the allowed values; else 400."""
-    values = request.GET.getall(name)
+def single_param(request, name, allowed=None, params=None):
+    """A query parameter (or a field of ``params``) given at most once, of the allowed
+    values; else 400."""
+    values = (request.GET if params is None else params).getall(name)
     if len(values) > 1 or (allowed is not None and values and values[0] not in allowed):
         raise HTTPBadRequest(_("Saringan tidak dikenal."))
     value = values[0] if values else ""

@@ -9,7 +9,7 @@ from ... import security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
-from ...services import autosave, content, editing, lookup
+from ...services import autosave, content, editing, lookup, preview_links
 from ...services.diff import word_diff
 from .. import Paginator
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
@@ -121,17 +121,33 @@ def _list_texts():
     return selectinload(Item.texts).load_only(ItemText.lang, ItemText.title)
 
 
+def list_filters(request, params=None):
+    """(q, status, translation) of a list, from the query string (or ``params``); 400 if bad."""
+    return (
+        single_param(request, "q", params=params).strip()[:200],
+        single_param(request, "status", ("", "draft", "published"), params),
+        single_param(request, "translation", ("", "missing", "stale"), params),
+    )
+
+
+def live_ids(item_type, filters):
+    """The ids of the live items of a list's filters, by slug (one index range)."""
+    where = [getattr(Item, name) == value for name, value in filters.items()]
+    return (
+        select(Item.id)
+        .where(Item.type == item_type, Item.deleted_at.is_(None), *where)
+        .order_by(Item.slug)
+    )
+
+
 @admin_view_config(route_name="admin.items", renderer="pybackend:templates/admin/items/list.jinja2")
 def item_list(request):
     """Live items by slug, ITEMS_PER_PAGE a page; ``q`` matches a slug or title prefix."""
     item_type = item_type_of(request)
-    status = single_param(request, "status", ("", "draft", "published"))
-    translation = single_param(request, "translation", ("", "missing", "stale"))
-    query = single_param(request, "q").strip()[:200]
+    query, status, translation = list_filters(request)
     dbsession = request.dbsession
     params = {"q": query, "status": status, "translation": translation}
     filters = {name: value for name, value in params.items() if name != "q" and value}
-    where = [getattr(Item, name) == value for name, value in filters.items()]
     capped = False
     if query:
         ids, capped = lookup.search_ids(dbsession, item_type, query, filters)
@@ -144,11 +160,7 @@ def item_list(request):
             params,
         )
     else:
-        ids = (
-            select(Item.id)
-            .where(Item.type == item_type, Item.deleted_at.is_(None), *where)
-            .order_by(Item.slug)
-        )
+        ids = live_ids(item_type, filters)
         pager, items = Paginator.fetch(
             request,
             ITEMS_PER_PAGE,
@@ -259,6 +271,8 @@ def item_edit(request):
         "recovery": None,
         "review": review_views.context(request, item),
         "schedule": schedule_views.context(request, item),
+        "previews": preview_links.for_item(request.dbsession, item),
+        "preview_live": preview_links.is_live,
     }
     if not posted:
         result["recovery"], result["form"] = autosave_views.recovery(

@@ -7,7 +7,7 @@ from sqlalchemy.orm import defer, selectinload
 
 from ... import security
 from ...i18n import _
-from ...models import Item, ItemText, Revision
+from ...models import Image, Item, ItemText, Revision
 from ...services import editing
 from .. import Paginator
 from . import admin_view_config, page_of_rows
@@ -59,6 +59,13 @@ def trash(request):
         "admin_section": "trash",
         "rows": trashed(request.dbsession, pager.offset, pager.per_page),
         "pager": pager,
+        # The newest trashed images (the partial index on deleted_at); each restorable.
+        "images": request.dbsession.scalars(
+            select(Image)
+            .where(Image.deleted_at.is_not(None))
+            .order_by(Image.deleted_at.desc(), Image.id.desc())
+            .limit(ITEMS_PER_PAGE)
+        ).all(),
     }
 
 

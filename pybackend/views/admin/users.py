@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from ... import security
 from ...forms import UserAddForm, UserEditForm
 from ...i18n import _
-from ...models import User, UserSession
+from ...models import TwoFactor, User, UserSession
 from ...security import MANAGE_USERS
-from ...services import accounts, audit
+from ...services import accounts, audit, site_settings
 from .. import Paginator
 from . import admin_view_config
 
@@ -35,7 +35,21 @@ def user_list(request):
         USERS_PER_PAGE,
         lambda offset, limit: request.dbsession.scalars(stmt.offset(offset).limit(limit)),
     )
-    return {"admin_section": "users", "users": users, "pager": pager}
+    enrolled = set(
+        request.dbsession.scalars(
+            select(TwoFactor.user_id).where(
+                TwoFactor.user_id.in_([user.id for user in users]),
+                TwoFactor.enabled_at.is_not(None),
+            )
+        )
+    )
+    return {
+        "admin_section": "users",
+        "users": users,
+        "pager": pager,
+        "enrolled": enrolled,
+        "require_2fa": site_settings.get_flag(request.dbsession, site_settings.REQUIRE_2FA),
+    }
 
 
 @admin_view_config(
