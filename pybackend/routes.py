@@ -13,6 +13,7 @@ from .models import Item, User
 from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
+from .services.editing import MAX_INT
 from .services.cache import STATIC_PREFIX, cacheable_route
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
@@ -98,7 +99,7 @@ def _id(request):
         # Anonymous: off to the login page (the forbidden view), whether or not it exists.
         raise HTTPForbidden()
     value = int(request.matchdict["id"])
-    if value > 2**62:
+    if value > MAX_INT:  # no such row, and PostgreSQL would refuse the number
         raise HTTPNotFound()
     return value
 
