@@ -13,8 +13,8 @@ from .models import Item, User
 from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
-from .services.editing import MAX_INT
 from .services.cache import STATIC_PREFIX, cacheable_route
+from .services.editing import MAX_INT
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
 SLUG = "{slug:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"

@@ -98,4 +98,21 @@ def install(engine, limit):
                 return _method(*args, **kwargs)
 
         setattr(dialect, name, watched)
+    # The driver's COMMIT, watched (tests put a failing one here).
+    dialect.pybackend_commit = dialect.do_commit
+    watched_rollback = dialect.do_rollback
+
+    def do_commit(dbapi_connection):
+        # A COMMIT the database refused (disk full, the watchdog's cut) leaves the
+        # transaction open on SQLite, and SQLAlchemy returns the connection to the pool as
+        # if it had ended: the next request would run inside it, seeing the failed
+        # save's writes. Roll it back here; if that fails too, the connection is dead.
+        try:
+            dialect.pybackend_commit(dbapi_connection)
+        except Exception:
+            with contextlib.suppress(Exception):
+                watched_rollback(dbapi_connection)
+            raise
+
+    dialect.do_commit = do_commit
     return watchdog

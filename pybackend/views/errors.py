@@ -15,6 +15,7 @@ from translationstring import TranslationString
 from ..api_spec import RETRY_AFTER_SECONDS
 from ..faults import UNAVAILABLE
 from ..i18n import _
+from ..security import Root
 from ..services.editing import SlugTaken
 
 log = logging.getLogger(__name__)
@@ -184,10 +185,11 @@ def without_database(request):
     row = request.__dict__.get("user_session")
     try:
         if row is not None:
+            # Read now, so that a row that cannot be read fails here, not in the page.
             user = row.user
+            loaded = [row.csrf_token, row.flash]
             if user is not None:
-                (user.username, user.role, user.is_active, user.id)
-            row.csrf_token  # noqa: B018 (loads nothing, or fails now rather than later)
+                loaded += [user.username, user.role, user.is_active, user.id]
     except Exception:  # noqa: BLE001 (an expired or detached row: any of several errors)
         row = None
     request.__dict__["user_session"] = row
@@ -197,6 +199,8 @@ def without_database(request):
         token = request.POST.get("csrf_token", "") if request.method == "POST" else ""
         request.__dict__["csrf_token"] = token if isinstance(token, str) else ""
     request.pop_flash = list  # the flash messages stay in the session for the next page
+    if getattr(request, "context", None) is None:
+        request.context = Root(request)  # the route factory never ran (or failed)
 
 
 def database_unavailable(exc, request):
