@@ -56,13 +56,17 @@ def _utf8(value):
     return True
 
 
-def bad_encoding(environ):
-    """Whether the path, query string or a header value is not valid UTF-8."""
+def bad_encoding(request):
+    """Whether the path, query string, a header or a cookie value is not valid UTF-8."""
+    environ = request.environ
     for name, value in environ.items():
         if (name.startswith("HTTP_") or name in ("PATH_INFO", "SCRIPT_NAME")) and not _utf8(value):
             return True
     try:
         parse_query(environ.get("QUERY_STRING", ""))
+        # WebOb decodes a cookie's value when it is read, after its own unquoting:
+        # "\\377" in a quoted value is a byte that is not UTF-8.
+        list(request.cookies.values())
     except UnicodeError:
         return True
     return False
@@ -73,24 +77,30 @@ def bad_form(request):
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.content_length:
         return None
     content_type = request.content_type
-    if content_type not in FORM_TYPES:
-        return None
+    if content_type not in ("", *FORM_TYPES):
+        return None  # not a form: WebOb gives no fields, and the CSRF check refuses it
     body = request.body
-    if content_type == FORM_TYPES[0]:
+    if content_type != "multipart/form-data":  # WebOb reads a body without a type as a form
         try:
             parse_query(body.decode("latin-1"))
         except UnicodeError:
             return BAD_ENCODING
-        return None
-    boundary = _boundary(request)
-    if not boundary or not body.rstrip(b"\r\n \t").endswith(b"--" + boundary + b"--"):
-        return BAD_FORM
+    else:
+        boundary = _boundary(request)
+        if not boundary or not body.rstrip(b"\r\n \t").endswith(b"--" + boundary + b"--"):
+            return BAD_FORM  # no boundary, another one, or a body cut short
     try:
         fields = request.POST
-    except Exception:  # noqa: BLE001 (the parser's errors are of many kinds)
+    except Exception:  # noqa: BLE001 (the parser's errors are of many kinds; another charset)
         return BAD_FORM
+    if content_type != "multipart/form-data":
+        return None  # parse_query decoded it strictly
     # WebOb decodes parts with errors="replace": a U+FFFD the body did not spell out
     # (EF BF BD) stands for bytes that were not UTF-8.
+    if not all(name.isascii() for name in fields):
+        return BAD_ENCODING  # every field we ask for has an ASCII name
+    if not all(isinstance(value, str) for value in fields.values()):
+        return BAD_FORM  # a file: no form of ours takes one
     replaced = sum(
         name.count("\ufffd") + (value.count("\ufffd") if isinstance(value, str) else 0)
         for name, value in fields.items()
@@ -114,7 +124,7 @@ def _boundary(request):
 
 def fault_tween_factory(handler, registry):
     def fault_tween(request):
-        if bad_encoding(request.environ):
+        if bad_encoding(request):
             return add_headers(request, _refuse(request, BAD_ENCODING))
         message = bad_form(request)
         if message is not None:

@@ -199,7 +199,9 @@ def test_service_resumes_when_the_database_comes_back(committed):
 def edit_form(client, item_id):
     form = client.get(f"/admin/topics/{item_id}").forms["item-form"]
     form["title"] = "Judul baru yang panjang"
-    form["body"] = "Teks yang diketik editor\n\nparagraf kedua: <b>tebal</b> & [tautan](topic:flask)"
+    form["body"] = (
+        "Teks yang diketik editor\n\nparagraf kedua: <b>tebal</b> & [tautan](topic:flask)"
+    )
     form["en_title"] = "A new title"
     form["comment"] = "perubahan penting"
     return form
