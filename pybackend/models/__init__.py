@@ -60,7 +60,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     settings = dict(settings)
     settings[prefix + "url"] = database_url(settings)
     limits = timeouts(settings)
-    options = {"pool_timeout": limits["pool_timeout"]}
+    options = {}
     if settings[prefix + "url"].startswith("postgresql"):
         # Notice a restarted database on checkout instead of failing a request.
         options["pool_pre_ping"] = True
@@ -78,6 +78,10 @@ def get_engine(settings, prefix="sqlalchemy."):
         # sqlite3's own timeout is the busy timeout too; the pragma below keeps them equal.
         options["connect_args"] = {"timeout": limits["busy_timeout"]}
     engine = engine_from_config(settings, prefix, **options)
+    if hasattr(engine.pool, "_timeout"):
+        # Set here, not as pool_timeout=: engine_from_config rounds that down to whole
+        # seconds (0.5 became 0, a pool that never waits). dispose() keeps it.
+        engine.pool._timeout = limits["pool_timeout"]
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(limits["busy_timeout"]))
     watchdog.install(engine, limits["statement_timeout"] + 1)

@@ -10,6 +10,7 @@ import webob
 from pyramid.interfaces import IRoutesMapper
 from sqlalchemy import select
 
+from pybackend import main
 from pybackend.models import Item, Revision
 from tests.functional.admin_helpers import csrf, logged_in
 
@@ -219,3 +220,15 @@ def test_probes_need_no_host_header(app, path):
     del req.environ["HTTP_HOST"]
     res = req.get_response(app)
     assert res.status_int == 200 and res.json["status"] == "ok"
+
+
+def test_under_the_debug_toolbar_a_path_that_is_not_utf8_is_still_our_400(app_settings, dbengine):
+    """make run includes pyramid_debugtoolbar, whose tween decodes the path: ours runs first."""
+    settings = {**app_settings, "pyramid.includes": "pyramid_debugtoolbar"}
+    application = main({}, dbengine=dbengine, **settings)
+    for path in ("/topics/%FF", "/admin/topics/%C0%AF", "/%ED%A0%80"):
+        res = webob.Request.blank(path, environ={"HTTP_HOST": "example.com"}).get_response(
+            application
+        )
+        assert res.status_int == 400, (path, res.status)
+        assert "Content-Security-Policy" in res.headers
