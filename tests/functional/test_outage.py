@@ -332,3 +332,20 @@ def test_an_unreadable_page_store_is_a_503_not_a_500(committed, monkeypatch):
     monkeypatch.setattr(content, "public_item", lambda *a, **k: broken(None, None, None))
     res = client.get("/topics/outage-topic", expect_errors=True)
     assert_branded_503(res)
+
+
+def test_a_save_while_another_writer_holds_sqlite_s_lock_gives_the_text_back(
+    committed, outage_app, dbengine, backend
+):
+    if backend != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL's statement timeout is in test_timeouts")
+    from tests.functional.admin.test_retry import sqlite_write_lock
+
+    client, item_id, _switch = committed
+    before = state(dbengine, item_id)
+    form = edit_form(client, item_id)
+    with sqlite_write_lock(outage_app[0].registry["dbengine"]):
+        res = form.submit("action", value="save", expect_errors=True)
+    again = assert_form_again(res, {"title": "Judul baru yang panjang"})
+    assert state(dbengine, item_id) == before
+    assert again.submit("action", value="save").status_int == 303
