@@ -349,3 +349,26 @@ def test_a_save_while_another_writer_holds_sqlite_s_lock_gives_the_text_back(
     again = assert_form_again(res, {"title": "Judul baru yang panjang"})
     assert state(dbengine, item_id) == before
     assert again.submit("action", value="save").status_int == 303
+
+
+def user_form(page):
+    return next(form for form in page.forms.values() if "username" in form.fields)
+
+
+def test_a_new_account_during_an_outage_keeps_the_form_but_not_the_passwords(committed, dbengine):
+    client, _item_id, switch = committed
+    with Session(bind=dbengine) as session:
+        session.scalar(select(User).where(User.username == "outage-ed")).role = "admin"
+        session.commit()
+    form = user_form(client.get("/admin/users/new"))
+    form["username"] = "outage-new-user"
+    form["role"] = "editor"
+    form["password"] = form["password_confirm"] = "another long passphrase"
+    with switch:
+        res = form.submit(expect_errors=True)
+    assert res.status_int == 503 and res.headers["Retry-After"] == "5"
+    again = user_form(res)
+    assert again["username"].value == "outage-new-user"
+    assert "another long passphrase" not in res.text
+    with Session(bind=dbengine) as session:
+        assert session.scalar(select(User).where(User.username == "outage-new-user")) is None
