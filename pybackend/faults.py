@@ -26,7 +26,8 @@ from .i18n import _
 from .request import parse_query
 
 # The database did not do it: down, restarting, locked, full, or too slow. Never the
-# client's fault, so a 503 (IntegrityError, a race between two saves, is a 409).
+# client's fault, so a 503. (IntegrityError, a DBAPIError too, has a view of its own:
+# two saves raced, a 409.)
 UNAVAILABLE = (
     sa_exc.DBAPIError,
     sa_exc.TimeoutError,  # no connection free in the pool in time
@@ -36,15 +37,10 @@ UNAVAILABLE = (
     sqlite3.Error,  # the page store's reader uses the drivers directly
     psycopg.Error,
 )
-NOT_UNAVAILABLE = (sa_exc.IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 BAD_ENCODING = _("Alamat atau data tidak ditulis dalam UTF-8 yang valid.")
 BAD_FORM = _("Data formulir yang dikirim rusak atau tidak lengkap.")
-
-
-def is_unavailable(exc):
-    return isinstance(exc, UNAVAILABLE) and not isinstance(exc, NOT_UNAVAILABLE)
 
 
 def _utf8(value):
@@ -95,16 +91,13 @@ def bad_form(request):
         return BAD_FORM
     if content_type != "multipart/form-data":
         return None  # parse_query decoded it strictly
-    # WebOb decodes parts with errors="replace": a U+FFFD the body did not spell out
-    # (EF BF BD) stands for bytes that were not UTF-8.
     if not all(name.isascii() for name in fields):
         return BAD_ENCODING  # every field we ask for has an ASCII name
     if not all(isinstance(value, str) for value in fields.values()):
         return BAD_FORM  # a file: no form of ours takes one
-    replaced = sum(
-        name.count("\ufffd") + (value.count("\ufffd") if isinstance(value, str) else 0)
-        for name, value in fields.items()
-    )
+    # WebOb decodes parts with errors="replace": a U+FFFD the body did not spell out
+    # (EF BF BD) stands for bytes that were not UTF-8.
+    replaced = sum(value.count("\ufffd") for value in fields.values())
     if replaced > body.count("\ufffd".encode()):
         return BAD_ENCODING
     return None
