@@ -135,6 +135,9 @@ SLOW = {
 
 
 def slow_reader(monkeypatch):
+    """The topic page's route factory runs a slow statement (apps here have no page store,
+    which would serve a page another test stored without asking the factory)."""
+
     def public_item(dbsession, *args, **kwargs):
         dbsession.execute(text(SLOW[dbsession.get_bind().dialect.name]))
 
@@ -146,7 +149,9 @@ def test_a_statement_past_the_statement_timeout_is_a_503(
 ):
     if backend != "postgresql":
         pytest.skip("PostgreSQL's statement_timeout; SQLite's bound is the watchdog, below")
-    client, engine = app_with(app_settings, **{"pybackend.db.statement_timeout": "0.3"})
+    client, engine = app_with(
+        app_settings, **{"pybackend.db.statement_timeout": "0.3", "pybackend.page_store": "false"}
+    )
     try:
         slow_reader(monkeypatch)
         res = client.get("/topics/django", expect_errors=True)
@@ -173,7 +178,7 @@ def test_the_watchdog_cuts_a_statement_the_server_does_not_end(app_settings, dbe
 def test_a_request_the_watchdog_cut_is_a_503(app_settings, dbengine, backend, monkeypatch):
     if backend != "sqlite":
         pytest.skip("the PostgreSQL cut is tested on the engine above")
-    client, engine = app_with(app_settings)
+    client, engine = app_with(app_settings, **{"pybackend.page_store": "false"})
     try:
         engine.dialect.pybackend_watchdog.limit = 0.3
         with monkeypatch.context() as patch:
