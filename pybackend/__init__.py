@@ -24,6 +24,7 @@ def main(global_config, **settings):
         config.include(".security")
         config.include(".i18n")
         config.include(".headers")
+        config.include(".faults")
         config.include(".services.cache")
         config.include(".hosts")
         config.include(".metadata")

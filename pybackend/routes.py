@@ -14,6 +14,7 @@ from .models.item import SLUG_MAX
 from .security import MANAGE_USERS, VIEW, Root
 from .services import content
 from .services.cache import STATIC_PREFIX, cacheable_route
+from .services.editing import MAX_INT
 from .services.images import NAME_PATTERN as IMAGE_NAME
 
 # Only well-formed slugs reach a factory; anything else is a 404 before any query.
@@ -124,7 +125,7 @@ def _id(request):
         # Anonymous: off to the login page (the forbidden view), whether or not it exists.
         raise HTTPForbidden()
     value = int(request.matchdict["id"])
-    if value > 2**62:
+    if value > MAX_INT:  # no such row, and PostgreSQL would refuse the number
         raise HTTPNotFound()
     return value
 

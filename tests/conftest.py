@@ -67,6 +67,10 @@ def run_migrations(connection, ini_file, revision="head", direction="upgrade"):
 def drop_everything(engine):
     """Leave nothing behind from an earlier run (PostgreSQL keeps its data)."""
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Wait for whatever still holds a lock, as long as it takes (the app's
+            # statement timeout is for requests).
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         models.Base.metadata.drop_all(bind=connection)
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 

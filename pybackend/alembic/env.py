@@ -46,6 +46,11 @@ def _run(connection):
         include_object=include_object,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # The app's engine bounds each statement (pybackend.db.statement_timeout);
+            # a migration may rebuild an index over every row: not here, for this
+            # transaction only.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         context.run_migrations()
 
 

@@ -817,7 +817,9 @@ def main(argv=sys.argv):
     show_progress = not args.quiet
     engine = None
     try:
-        engine = get_engine(get_appsettings(args.config_uri))
+        # Bulk inserts of 100 000 rows: not bounded like a web request's statements.
+        settings = {**get_appsettings(args.config_uri), "pybackend.db.statement_timeout": "600"}
+        engine = get_engine(settings)
         generate(args, engine, show_progress)
     except GenerateError as e:
         print(f"{PROG}: {e}", file=sys.stderr)

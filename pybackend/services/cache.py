@@ -23,8 +23,8 @@ import zlib
 from pyramid.response import Response
 from pyramid.settings import asbool
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import SQLAlchemyError
 
+from ..faults import UNAVAILABLE
 from ..models import CacheTag, RenderedPage
 from . import pages, sessions
 
@@ -159,7 +159,7 @@ class TagClock:
             for hook in self.hooks:
                 try:
                     hook(connection)
-                except SQLAlchemyError:
+                except UNAVAILABLE:
                     log.exception("a cache clock hook failed")
         self._checked = time.monotonic()
 
@@ -283,6 +283,8 @@ class StoreReader:
     def __init__(self, engine, build):
         self.engine = engine
         self.build = build
+        # models/watchdog.py: a server that stopped answering cannot hold the thread.
+        self.watchdog = getattr(engine.dialect, "pybackend_watchdog", None)
         self._local = threading.local()
         # The driver's own cursor: through SQLAlchemy the read cost more than the rest
         # of the request (statement setup, result objects), for one primary-key lookup.
@@ -306,10 +308,11 @@ class StoreReader:
     def _fetch(self, key):
         connection = self._connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(self.sql, (key,))
-            row = cursor.fetchone()
-            cursor.close()
+            with self.watchdog.watch(connection) if self.watchdog else contextlib.nullcontext():
+                cursor = connection.cursor()
+                cursor.execute(self.sql, (key,))
+                row = cursor.fetchone()
+                cursor.close()
         except Exception:
             # A dead connection (the database restarted): the next request opens another.
             self._local.connection = None
@@ -369,15 +372,15 @@ def page_cache_tween_factory(handler, registry):
             return _private(handler(request))
         try:
             seen = clock.sync()
-        except SQLAlchemyError:
+        except UNAVAILABLE:
             # The database is away: let the view answer (503) as it would.
-            return handler(request)
+            return _uncached(handler(request))
         key = _cache_key(environ)
         entry = memory.get(key) if keep_in_memory else None
         if entry is None and use_store and _ITEM_PATH.match(key):
             try:
                 entry = store.load(request, key)
-            except SQLAlchemyError:
+            except UNAVAILABLE:
                 entry = None
             if entry is not None and keep_in_memory and clock.seen == seen:
                 memory.put(key, entry)
@@ -412,12 +415,16 @@ def page_cache_tween_factory(handler, registry):
             if keep_in_memory and request.method == "GET" and clock.seen == seen:
                 memory.put(key, entry)
             return _respond(request, entry)
-        if "Cache-Control" not in response.headers:
-            # Errors, redirects, the login form, probes: nothing a cache should keep.
-            response.headers["Cache-Control"] = "no-store"
-        return response
+        return _uncached(response)
 
     return page_cache_tween
+
+
+def _uncached(response):
+    if "Cache-Control" not in response.headers:
+        # Errors, redirects, the login form, probes: nothing a cache should keep.
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 _REPLACED_HEADERS = frozenset(

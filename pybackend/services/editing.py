@@ -5,6 +5,7 @@ locking), applies the change, and appends an immutable revision with the full te
 both languages and the links, all in the caller's transaction.
 """
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
@@ -124,9 +125,26 @@ def log_change(dbsession, item, action, user, comment="", **detail):
     return revision
 
 
+# The largest value of an id or version column (32-bit integers on PostgreSQL).
+MAX_INT = 2**31 - 1
+_VERSION = re.compile(r"[0-9]{1,10}")
+
+
+def parse_version(value):
+    """The version a form carried, as an int, or None when it is none we could have sent.
+
+    ASCII digits only ("²".isdigit() is true, and int() refuses it), and within the
+    column's range: PostgreSQL refuses a larger number in a comparison.
+    """
+    value = str(value or "")
+    if _VERSION.fullmatch(value) and int(value) <= MAX_INT:
+        return int(value)
+    return None
+
+
 def check_version(item, expected_version):
     """The editor's form must carry the version it loaded; anything else is a conflict."""
-    if not str(expected_version or "").isdigit() or int(expected_version) != item.version:
+    if parse_version(expected_version) != item.version:
         raise Conflict(item)
 
 

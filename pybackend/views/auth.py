@@ -37,6 +37,8 @@ def safe_next(request, value):
     request_method=("GET", "HEAD", "POST"),
 )
 def login(request):
+    # The form carries a CSRF token bound to this browser: no cache may keep or share it.
+    request.response.cache_control = "no-store"
     if request.identity is not None and request.method != "POST":
         return HTTPSeeOther(location=safe_next(request, request.GET.get("next")))
     form = LoginForm(

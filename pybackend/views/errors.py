@@ -8,11 +8,14 @@ from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from pyramid_retry import mark_error_retryable
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
 
+from ..api_spec import RETRY_AFTER_SECONDS
+from ..faults import UNAVAILABLE
 from ..i18n import _
+from ..security import Root
 from ..services.editing import SlugTaken
 
 log = logging.getLogger(__name__)
@@ -154,16 +157,75 @@ def mark_retryable(exc):
     first attempt. Every attempt rolls back as a whole, so running it again is safe; on
     the last attempt pyramid_retry ignores the mark and the client gets the 503.
     """
-    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES:
         mark_error_retryable(exc)
 
 
-@exception_view_config(OperationalError)
+# What to answer a POST whose save failed, by route: the form again (views/admin/items.py).
+FAILED_SAVE_PAGES = {}
+
+
+def failed_save_page(*route_names):
+    """Register ``page(request)``: the response to a save of these routes that failed."""
+
+    def register(page):
+        for name in route_names:
+            FAILED_SAVE_PAGES[name] = page
+        return page
+
+    return register
+
+
+def without_database(request):
+    """Let the page that reports a database failure render without the database.
+
+    The layout reads the user, the CSRF token, the permissions and the flash messages,
+    each through the session row. What was loaded before the failure stays readable (the
+    aborted session lets its objects go without expiring them); anything that would
+    need a query becomes anonymous instead of raising inside the error page.
+    """
+    row = request.__dict__.get("user_session")
+    try:
+        if row is not None:
+            # Read now, so that a row that cannot be read fails here, not in the page.
+            user = row.user
+            loaded = [row.csrf_token, row.flash]
+            if user is not None:
+                loaded += [user.username, user.role, user.is_active, user.id]
+    except Exception:  # noqa: BLE001 (an expired or detached row: any of several errors)
+        row = None
+    request.__dict__["user_session"] = row
+    if row is None:
+        request.__dict__["current_user"] = None
+        # A failed save's form goes out with the token it came with: valid again later.
+        token = request.POST.get("csrf_token", "") if request.method == "POST" else ""
+        request.__dict__["csrf_token"] = token if isinstance(token, str) else ""
+    request.pop_flash = list  # the flash messages stay in the session for the next page
+    if getattr(request, "context", None) is None:
+        request.context = Root(request)  # the route factory never ran (or failed)
+
+
 def database_unavailable(exc, request):
-    """The database is down, restarting or locked: ask the client to come back soon."""
-    log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    """The database is down, restarting, locked, full or too slow: come back soon.
+
+    A save that failed gives the editor their text back: its form again (503).
+    """
+    log.warning("database unavailable (request %s): %r", request.request_id, exc)
     mark_retryable(exc)
-    return error_response(request, 503, headers={"Retry-After": "5"})
+    without_database(request)
+    route = request.matched_route
+    page = FAILED_SAVE_PAGES.get(route.name) if route is not None else None
+    if page is not None and request.method == "POST":
+        response = page(request)
+        response.status_int = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.cache_control = "no-store"
+        return response
+    return error_response(request, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+for _error in UNAVAILABLE:
+    database_unavailable = exception_view_config(_error)(database_unavailable)
 
 
 @exception_view_config(SlugTaken)
@@ -186,10 +248,7 @@ def write_conflict(exc, request):
     )
 
 
-@exception_view_config(DBAPIError)
 @exception_view_config(Exception)
 def server_error(exc, request):
     log.exception("unhandled error (request %s)", request.request_id)
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return database_unavailable(exc, request)
     return error_response(request, 500)

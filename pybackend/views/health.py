@@ -1,9 +1,17 @@
 """Probes for the process manager and the load balancer."""
 
+import concurrent.futures
+import threading
+
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+
+from ..api_spec import RETRY_AFTER_SECONDS
+from ..faults import UNAVAILABLE
+
+# /readyz answers within this many seconds, whatever the database does.
+READY_TIMEOUT = 1.5
 
 
 @view_config(
@@ -13,9 +21,48 @@ from sqlalchemy.exc import SQLAlchemyError
     request_method=("GET", "HEAD"),
 )
 def healthz(request):
-    """The process is up; says nothing of the database."""
+    """The process is up; says nothing of the database, and never asks it."""
     request.response.cache_control = "no-store"
     return {"status": "ok"}
+
+
+class ReadinessCheck:
+    """``SELECT 1`` in a thread of its own, waited for at most READY_TIMEOUT seconds.
+
+    A database that hangs (frozen, or a socket that never answers) would otherwise hold
+    the probe for the whole connect and statement timeouts. One check runs at a time:
+    probes that come while it runs wait for the same answer, so a hung database costs
+    one thread, not one per probe.
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, "pybackend-readyz")
+        self._lock = threading.Lock()
+        self._running = None
+
+    def _check(self):
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def ready(self, timeout=READY_TIMEOUT):
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = self._executor.submit(self._check)
+            running = self._running
+        try:
+            running.result(timeout=timeout)
+        except (concurrent.futures.TimeoutError, *UNAVAILABLE):
+            return False
+        return True
+
+
+def readiness(request):
+    registry = request.registry
+    check = registry.get("readiness_check")
+    if check is None:
+        check = registry.setdefault("readiness_check", ReadinessCheck(registry["dbengine"]))
+    return check
 
 
 @view_config(
@@ -27,11 +74,8 @@ def healthz(request):
 def readyz(request):
     """The database answers: route traffic here."""
     request.response.cache_control = "no-store"
-    try:
-        with request.registry["dbengine"].connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    if not readiness(request).ready():
         request.response.status_int = 503
-        request.response.headers["Retry-After"] = "5"
+        request.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return {"status": "unavailable", "database": "unreachable"}
     return {"status": "ok", "database": "ok"}

@@ -1,7 +1,10 @@
 """Topics and examples in the editors' area: list, create, edit (with merge on conflict),
 preview, delete to the trash."""
 
+from types import SimpleNamespace
+
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +15,7 @@ from ...models import Item, ItemText, Link, Reference, Revision
 from ...services import autosave, content, editing, lookup, preview_links
 from ...services.diff import word_diff
 from .. import Paginator
+from ..errors import failed_save_page
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
 from . import autosave as autosave_views
 from . import review as review_views
@@ -21,6 +25,7 @@ FORMS = {"topic": TopicForm, "example": ExampleForm}
 EMPTY_LINK_ROWS = 3
 MERGE_FIELDS = editing.FORM_FIELDS
 ITEMS_PER_PAGE = 50
+EDIT_TEMPLATE = "pybackend:templates/admin/items/edit.jinja2"
 
 
 def item_type_of(request):
@@ -184,7 +189,7 @@ def item_list(request):
 
 @admin_view_config(
     route_name="admin.item.new",
-    renderer="pybackend:templates/admin/items/edit.jinja2",
+    renderer=EDIT_TEMPLATE,
     request_method=("GET", "HEAD", "POST"),
 )
 def item_new(request):
@@ -234,6 +239,36 @@ def item_new(request):
     )
 
 
+@failed_save_page("admin.item.new", "admin.item.edit")
+def failed_save(request):
+    """The form again, with everything the editor sent, after a save the database refused.
+
+    Built from the POST alone: the database may be away, and nothing of the failed
+    transaction is left to read. The form keeps the version it was loaded at, so sending
+    it again saves it, or shows the merge screen (409) if someone saved in between.
+    """
+    item_type = item_type_of(request)
+    form = build_form(request, item_type, formdata=request.POST)
+    item = None
+    if "id" in request.matchdict:
+        item = SimpleNamespace(
+            id=int(request.matchdict["id"]), type=item_type, slug=form.slug.data or "", status=None
+        )
+    value = {
+        "admin_section": request.matchdict["item_type"],
+        "form": form,
+        "item": item,
+        "item_type": item_type,
+        "preview": None,
+        "conflict": None,
+        "recovery": None,
+        # Unknown while the database is away: the buttons are offered, the save decides.
+        "review": {"required": False, "may_publish": True, "request": None},
+        "save_failed": True,
+    }
+    return render_to_response(EDIT_TEMPLATE, value, request=request)
+
+
 def _preview(request, form):
     return {
         "id": content.render_body(request, form.body.data or ""),
@@ -243,7 +278,7 @@ def _preview(request, form):
 
 @admin_view_config(
     route_name="admin.item.edit",
-    renderer="pybackend:templates/admin/items/edit.jinja2",
+    renderer=EDIT_TEMPLATE,
     request_method=("GET", "HEAD", "POST"),
 )
 def item_edit(request):
@@ -286,8 +321,8 @@ def item_edit(request):
     if action == "preview":
         result["preview"] = _preview(request, form)
         return result
-    loaded = form.version.data
-    if not (loaded or "").isdigit() or int(loaded) != item.version:
+    loaded = editing.parse_version(form.version.data)
+    if loaded != item.version:
         return _conflict(request, item, form, result)
     if not review_views.may_publish(request, action, result):
         return result
@@ -297,7 +332,7 @@ def item_edit(request):
     editing.update_item(
         request.dbsession,
         item,
-        int(loaded),
+        loaded,
         draft,
         request.identity,
         comment=form.comment.data,
@@ -334,11 +369,11 @@ def _conflict(request, item, form, result):
     mine = {name: getattr(form, name).data or "" for name in MERGE_FIELDS if hasattr(form, name)}
     saved = form_data(item)
     base = None
-    loaded = form.version.data
-    if (loaded or "").isdigit():
+    loaded = editing.parse_version(form.version.data)
+    if loaded is not None:
         revision = request.dbsession.scalars(
             select(Revision)
-            .where(Revision.item_id == item.id, Revision.item_version == int(loaded))
+            .where(Revision.item_id == item.id, Revision.item_version == loaded)
             .order_by(Revision.number.desc())
         ).first()
         base = form_data(revision.data) if revision is not None else None

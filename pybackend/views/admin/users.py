@@ -7,6 +7,7 @@ is always at least one active administrator. Disabling ends the user's sessions.
 import re
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from sqlalchemy import func, select
 
 from ... import security
@@ -16,6 +17,7 @@ from ...models import TwoFactor, User, UserSession
 from ...security import MANAGE_USERS
 from ...services import accounts, audit, site_settings
 from .. import Paginator
+from ..errors import failed_save_page
 from . import admin_view_config
 
 _VERSION = re.compile(r"^[0-9]{1,9}$")
@@ -83,6 +85,18 @@ def user_new(request):
     audit.record_request(request, "user.create", obj=user, target=user.username, role=user.role)
     security.flash(request, _("Akun ${name} dibuat.", mapping={"name": user.username}))
     return HTTPSeeOther(location=request.route_path("admin.users"))
+
+
+@failed_save_page("admin.user.new")
+def failed_user_new(request):
+    """The form again after the database refused the new account (never the passwords)."""
+    value = {
+        "admin_section": "users",
+        "form": UserAddForm(request.POST),
+        "error": None,
+        "save_failed": True,
+    }
+    return render_to_response("pybackend:templates/admin/user_new.jinja2", value, request=request)
 
 
 def _single(request, name):

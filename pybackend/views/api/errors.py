@@ -14,9 +14,9 @@ from pyramid.exceptions import PredicateMismatch, URLDecodeError
 from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import exception_view_config
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ...api_spec import RETRY_AFTER_SECONDS
+from ...faults import UNAVAILABLE
 from ...services.cache import is_api_path
 from ..errors import allowed_methods, mark_retryable
 
@@ -103,17 +103,17 @@ def bad_encoding(exc, request):
     return error_response(request, 400, "The address is not valid UTF-8.")
 
 
-@exception_view_config(OperationalError, api_path=True)
 def database_unavailable(exc, request):
-    log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
+    log.warning("database unavailable (request %s): %r", request.request_id, exc)
     mark_retryable(exc)
     return error_response(request, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-@exception_view_config(DBAPIError, api_path=True)
+for _error in UNAVAILABLE:
+    database_unavailable = exception_view_config(_error, api_path=True)(database_unavailable)
+
+
 @exception_view_config(Exception, api_path=True)
 def server_error(exc, request):
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return database_unavailable(exc, request)
     log.exception("unhandled error (request %s)", request.request_id)
     return error_response(request, 500)
