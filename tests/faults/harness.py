@@ -5,6 +5,7 @@ Ports: the suite uses FAULTS_PORT_BASE (default 7200) up to +99, one per server,
 it can run beside other test runs on the same machine.
 """
 
+import http.cookiejar
 import itertools
 import os
 import re
@@ -50,8 +51,8 @@ def next_port():
 
 def production_ini(directory, port, server=None, app=None):
     """production.ini listening on ``port``, with ``server``/``app`` settings replaced or
-    added; cookies without Secure (the suite speaks plain HTTP)."""
-    app = {"pybackend.secure_cookies": "false", "pybackend.base_url": f"http://{HOST}:{port}",
+    added."""
+    app = {"pybackend.base_url": f"http://{HOST}:{port}",
            "pybackend.allowed_hosts": f"localhost {HOST}", **(app or {})}
     server = {"listen": f"{HOST}:{port}", **(server or {})}
     lines, section, pending = [], None, {}
@@ -169,12 +170,19 @@ def form_fields(html, form_id):
     return fields
 
 
+class PlainHttpCookies(http.cookiejar.DefaultCookiePolicy):
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
 class Editor:
     """An editor's browser: a cookie jar, the login form, the edit form."""
 
     def __init__(self, url, username="ed"):
         self.url, self.username = url, username
         self.http = requests.Session()
+        # production.ini's cookies are Secure; the suite speaks plain HTTP on loopback.
+        self.http.cookies.set_policy(PlainHttpCookies())
 
     def get(self, path, **kw):
         return self.http.get(self.url + path, timeout=kw.pop("timeout", 30), **kw)
