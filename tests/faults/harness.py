@@ -52,8 +52,11 @@ def next_port():
 def production_ini(directory, port, server=None, app=None):
     """production.ini listening on ``port``, with ``server``/``app`` settings replaced or
     added."""
-    app = {"pybackend.base_url": f"http://{HOST}:{port}",
-           "pybackend.allowed_hosts": f"localhost {HOST}", **(app or {})}
+    app = {
+        "pybackend.base_url": f"http://{HOST}:{port}",
+        "pybackend.allowed_hosts": f"localhost {HOST}",
+        **(app or {}),
+    }
     server = {"listen": f"{HOST}:{port}", **(server or {})}
     lines, section, pending = [], None, {}
     for line in PRODUCTION_INI.read_text().splitlines():
@@ -61,8 +64,9 @@ def production_ini(directory, port, server=None, app=None):
         if header:
             lines.extend(f"{k} = {v}" for k, v in pending.items())
             section = header.group(1)
-            pending = dict(app if section == "app:main" else server if section == "server:main"
-                           else {})
+            pending = dict(
+                app if section == "app:main" else server if section == "server:main" else {}
+            )
             lines.append(line)
             continue
         key = re.match(r"^([\w.]+)\s*=", line)
@@ -76,14 +80,23 @@ def production_ini(directory, port, server=None, app=None):
 
 
 def environment(database_url):
-    return {**os.environ, "DATABASE_URL": database_url, "PYBACKEND_SECRET": SECRET,
-            "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PYBACKEND_SECRET": SECRET,
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def run_script(name, *args, env, stdin=None, timeout=180):
     result = subprocess.run(
-        [str(BIN / name), *map(str, args)], env=env, input=stdin, capture_output=True,
-        text=True, timeout=timeout, cwd=ROOT,
+        [str(BIN / name), *map(str, args)],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
     )
     assert result.returncode == 0, (name, result.stdout, result.stderr)
     return result
@@ -93,8 +106,9 @@ def initialize(ini, env, editors=("ed",)):
     """The schema, the seed and editor accounts (password PASSWORD)."""
     run_script("initialize_pybackend_db", ini, env=env)
     for name in editors:
-        run_script("pybackend-user", ini, "add", name, "--role", "editor", env=env,
-                   stdin=PASSWORD + "\n")
+        run_script(
+            "pybackend-user", ini, "add", name, "--role", "editor", env=env, stdin=PASSWORD + "\n"
+        )
 
 
 class Server:
@@ -108,8 +122,12 @@ class Server:
     def start(self, timeout=60):
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [str(BIN / "pserve"), str(self.ini)], cwd=ROOT, env=self.env,
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            [str(BIN / "pserve"), str(self.ini)],
+            cwd=ROOT,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -188,13 +206,17 @@ class Editor:
         return self.http.get(self.url + path, timeout=kw.pop("timeout", 30), **kw)
 
     def post(self, path, data, **kw):
-        return self.http.post(self.url + path, data=data, allow_redirects=False,
-                              timeout=kw.pop("timeout", 30), **kw)
+        return self.http.post(
+            self.url + path, data=data, allow_redirects=False, timeout=kw.pop("timeout", 30), **kw
+        )
 
     def login(self):
         page = self.get("/login")
-        fields = form_fields(page.text, "login-form") if 'id="login-form"' in page.text else {
-            "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)}
+        fields = (
+            form_fields(page.text, "login-form")
+            if 'id="login-form"' in page.text
+            else {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)}
+        )
         fields.update(username=self.username, password=PASSWORD, next="")
         answer = self.post("/login", fields)
         assert answer.status_code == 303, (answer.status_code, answer.text[:500])

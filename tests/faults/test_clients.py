@@ -2,6 +2,7 @@
 settings: the site keeps answering, and every malformed request is answered or closed
 within a few seconds."""
 
+import contextlib
 import socket
 import threading
 import time
@@ -30,10 +31,8 @@ def trickle(sockets, stop, every=2.0):
     """One more header byte on each socket every ``every`` s (never the end of headers)."""
     while not stop.wait(every):
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.send(b"a")
-            except OSError:
-                pass
 
 
 def still_open(sockets):
@@ -94,16 +93,22 @@ MALFORMED = [
     ),
     ("incomplete headers", b"GET / HTTP/1.1\r\n" + HEAD + b"X-Half: ", None),
     ("no headers at all", b"GET / HTTP/1.1\r\n", None),
-    ("header too large", b"GET / HTTP/1.1\r\n" + HEAD + b"X-Big: " + b"a" * 70000 + b"\r\n\r\n",
-     431),
+    (
+        "header too large",
+        b"GET / HTTP/1.1\r\n" + HEAD + b"X-Big: " + b"a" * 70000 + b"\r\n\r\n",
+        431,
+    ),
     (
         "body too large",
         b"POST /login HTTP/1.1\r\n" + HEAD + b"Content-Length: 3000000\r\n\r\n" + b"a" * 1000,
         413,
     ),
     ("garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 400),
-    ("invalid chunk size", b"POST / HTTP/1.1\r\n" + HEAD +
-     b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+    (
+        "invalid chunk size",
+        b"POST / HTTP/1.1\r\n" + HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+        400,
+    ),
     ("no method", b" / HTTP/1.1\r\n" + HEAD + b"\r\n", 400),
 ]
 

@@ -53,7 +53,10 @@ def start(tmp_path, grace):
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - the process owns it
     process = subprocess.Popen(
         [sys.executable, "-c", APP, str(port), str(db), str(grace)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while True:
