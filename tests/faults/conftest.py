@@ -2,6 +2,7 @@
 production.ini ships (harness.py), and the file descriptors for many sockets."""
 
 import resource
+import shutil
 
 import pytest
 
@@ -17,22 +18,33 @@ def many_sockets():
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-@pytest.fixture(scope="module")
-def sqlite_site(tmp_path_factory):
-    """A seeded SQLite database with editor "ed": (directory, database URL, environment)."""
-    directory = tmp_path_factory.mktemp("site")
-    url = f"sqlite:///{directory}/site.sqlite"
-    env = environment(url)
-    initialize(production_ini(directory, next_port()), env)
-    return directory, url, env
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory):
+    """A migrated, seeded SQLite file with editor "ed", made once and copied per use."""
+    directory = tmp_path_factory.mktemp("seeded")
+    path = directory / "site.sqlite"
+    initialize(production_ini(directory, next_port()), environment(f"sqlite:///{path}"))
+    return path
 
 
-@pytest.fixture(scope="module")
-def standalone(sqlite_site, tmp_path_factory):
-    """pserve with production.ini's settings on the module's SQLite site."""
+@pytest.fixture
+def sqlite_site(seeded_sqlite, tmp_path):
+    """A copy of the seeded site for one test: (path, database URL, environment)."""
+    path = tmp_path / "site.sqlite"
+    shutil.copyfile(seeded_sqlite, path)
+    url = f"sqlite:///{path}"
+    return path, url, environment(url)
+
+
+@pytest.fixture(scope="session")
+def standalone(seeded_sqlite, tmp_path_factory):
+    """pserve with production.ini's settings on a copy of the seeded site (read only)."""
     directory = tmp_path_factory.mktemp("standalone")
+    path = directory / "site.sqlite"
+    shutil.copyfile(seeded_sqlite, path)
     port = next_port()
-    server = Server(production_ini(directory, port), port, sqlite_site[2], directory / "log")
+    ini = production_ini(directory, port)
+    server = Server(ini, port, environment(f"sqlite:///{path}"), directory / "log")
     yield server.start()
     server.stop()
 
