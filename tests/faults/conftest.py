@@ -1,11 +1,14 @@
 """Fixtures of the fault suite: a seeded SQLite site served by ``pserve`` with the settings
 production.ini ships (harness.py), and the file descriptors for many sockets."""
 
+import contextlib
 import resource
 import shutil
+import sqlite3
 
 import pytest
 
+from .databases import Cluster
 from .harness import Server, environment, initialize, next_port, production_ini
 
 
@@ -24,6 +27,8 @@ def seeded_sqlite(tmp_path_factory):
     directory = tmp_path_factory.mktemp("seeded")
     path = directory / "site.sqlite"
     initialize(production_ini(directory, next_port()), environment(f"sqlite:///{path}"))
+    with contextlib.closing(sqlite3.connect(path)) as db:  # all of it in the file we copy
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
 
@@ -64,3 +69,14 @@ def serve(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The suite's own PostgreSQL cluster (databases.py), dropped at the end."""
+    reason = Cluster.available()
+    if reason:
+        pytest.skip(reason)
+    made = Cluster().create()
+    yield made
+    made.drop()
