@@ -80,3 +80,21 @@ def cluster():
     made = Cluster().create()
     yield made
     made.drop()
+
+
+@pytest.fixture(scope="session")
+def pg_site(cluster, tmp_path_factory):
+    """The cluster's database, migrated and seeded, with editor "ed": (cluster, env)."""
+    env = environment(cluster.url)
+    initialize(production_ini(tmp_path_factory.mktemp("pg"), next_port()), env)
+    return cluster, env
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def site(request):
+    """(database URL, environment) of a seeded site on each backend."""
+    if request.param == "sqlite":
+        _, url, env = request.getfixturevalue("sqlite_site")
+        return url, env
+    cluster, env = request.getfixturevalue("pg_site")
+    return cluster.url, env

@@ -91,3 +91,11 @@ def save_after_recovery(editor, item, fields, timeout=30):
             return answer
         assert answer.status_code == 503, answer.status_code
         time.sleep(1)
+
+
+def typed(editor, item, word):
+    """The edit form with new text in it, as the editor typed it."""
+    fields = editor.edit_form(item)
+    fields["summary"] = f"Ringkasan {word}."
+    fields["body"] = fields["body"] + f"\n\nParagraf {word}."
+    return fields

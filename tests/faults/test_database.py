@@ -12,10 +12,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from .databases import SilentDatabase
-from .harness import Editor, environment, initialize, next_port, production_ini
+from .harness import Editor, environment, next_port
 from .outages import (
     DB_WAIT_BOUND,
     assert_branded_503,
@@ -25,26 +23,12 @@ from .outages import (
     save_after_recovery,
     saved_texts,
     timed_get,
+    typed,
 )
 
 # A short grace, so that a server whose threads still wait on a dead database stops fast.
 QUICK_STOP = {"shutdown_grace": "2"}
 EDITOR_PAGES = ("/", "/topics/flask", "/admin/", "/admin/topics")
-
-
-def typed(editor, item, word):
-    """The edit form with new text in it, as the editor typed it."""
-    fields = editor.edit_form(item)
-    fields["summary"] = f"Ringkasan {word}."
-    fields["body"] = fields["body"] + f"\n\nParagraf {word}."
-    return fields
-
-
-@pytest.fixture(scope="module")
-def pg_site(cluster, tmp_path_factory):
-    env = environment(cluster.url)
-    initialize(production_ini(tmp_path_factory.mktemp("pg"), next_port()), env)
-    return cluster, env
 
 
 def test_a_silent_database_is_a_503_within_bounds_and_healthz_still_answers(serve):
