@@ -66,9 +66,12 @@ class StrictParser(HTTPRequestParser):
         if self.completed:
             return 0
         if self.body_rcv is None:
+            # Only the new bytes are searched (the lookbehind still sees the byte before),
+            # so headers sent a byte at a time cost no more than waitress's own search.
             head = self.header_plus + data
-            end = head.find(b"\r\n\r\n")
-            if _BARE_LF.search(head if end < 0 else head[:end]):
+            seen = len(self.header_plus)
+            end = head.find(b"\r\n\r\n", max(seen - 3, 0))
+            if _BARE_LF.search(head, seen, end if end >= 0 else len(head)):
                 self._fail(BadRequest("bare LF in the request headers"))
                 return len(data)
         consumed = super().received(data)
