@@ -1,56 +1,47 @@
 """waitress as pybackend runs it: ``use = egg:pybackend#waitress`` in ``[server:main]``.
 
-The same server and settings as ``egg:waitress#main``, with two changes:
+The same server and settings as ``egg:waitress#main``, with these changes (README,
+"Running in production", says why each matters):
 
 - A response that has no body by definition (1xx, 204, 304) keeps the HTTP/1.1
   connection open. waitress 3.0.2 closes it, because such a response carries no
   ``Content-Length``; every revalidation (If-None-Match → 304) then cost a new TCP
   connection, which halved the req/s of our cheapest answer. The message ends at its
   headers (RFC 9112 §6.3), so keeping the connection is safe.
-- SIGTERM stops the server gracefully (OPS-1): no new requests are taken, the requests
-  being handled run to their end (their transactions commit or roll back), and the process
-  exits with status 0. SIGINT does the same, as it does with plain waitress.
+- ``GET /healthz`` runs on a thread of its own (``pybackend/serving.py``), so the probe
+  answers while every worker thread waits on the database.
+- Slow and broken clients are cut off: a request whose headers are not all in
+  ``request_header_timeout`` seconds after its first byte, or that sends nothing for
+  ``request_idle_timeout`` seconds in the middle, is closed; a bare LF in the headers is a
+  400 and a chunk larger than ``max_request_body_size`` a 413 at once, instead of waiting.
+- SIGTERM (or SIGINT) stops the server gracefully (OPS-1): the listening socket is closed
+  at once; the requests in progress and those already received run to their end, for at
+  most ``shutdown_grace`` seconds (default 30); then the process exits with status 0. If
+  requests are still running at the end of the grace period (or a second signal comes),
+  it exits at once with status 3: each of those requests' transactions either committed
+  or is rolled back by the database when the connection drops, never half of one.
 """
 
 import logging
+import os
 import signal
 import time
 
 from waitress import wasyncore
-from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import WSGITask
+
+from .serving import KeepAliveChannel, ProbeDispatcher, sweep_slow_requests
 
 log = logging.getLogger(__name__)
 
-
-class KeepAliveTask(WSGITask):
-    """A WSGI task that does not close the connection after a bodiless response."""
-
-    _bodiless_keep_alive = False
-
-    def build_response_header(self):
-        keep = (
-            not self.has_body
-            and self.version == "1.1"
-            and self.request.headers.get("CONNECTION", "").lower() != "close"
-        )
-        self._bodiless_keep_alive = keep
-        try:
-            return super().build_response_header()
-        finally:
-            self._bodiless_keep_alive = False
-
-    def set_close_on_finish(self):
-        # While the header of a bodiless HTTP/1.1 response is built, waitress asks to close
-        # only because there is no Content-Length: a 304 needs none.
-        if self._bodiless_keep_alive:
-            return
-        super().set_close_on_finish()
-
-
-class KeepAliveChannel(HTTPChannel):
-    task_class = KeepAliveTask
+# Our own [server:main] settings, taken out before waitress sees the rest.
+DEFAULTS = {
+    "shutdown_grace": 30.0,
+    "request_header_timeout": 10.0,
+    "request_idle_timeout": 5.0,
+}
+EXIT_CUT = 3  # requests were still running when the grace period ended
+SWEEP_EVERY = 1.0  # seconds between two looks for slow requests
 
 
 def _listeners(server):
@@ -60,45 +51,130 @@ def _listeners(server):
     return [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
 
 
+def split_settings(settings):
+    """(our settings as floats, waitress's settings)."""
+    ours = {key: float(settings.pop(key, default)) for key, default in DEFAULTS.items()}
+    return ours, settings
+
+
 def make_server(app, **settings):
-    """A waitress server for ``app`` with pybackend's channel; ``settings`` as waitress's."""
-    server = create_server(app, **settings)
+    """A waitress server for ``app`` with pybackend's channel, parser and dispatcher;
+    ``settings`` as waitress's (plus ours, see DEFAULTS: they are ignored here)."""
+    _, settings = split_settings(dict(settings))
+    threads = int(settings.get("threads", 4))
+    dispatcher = ProbeDispatcher()
+    dispatcher.set_thread_count(threads)
+    server = create_server(app, _dispatcher=dispatcher, **settings)
     for listener in _listeners(server):
         listener.channel_class = KeepAliveChannel
     return server
 
 
-def _stop(signum, frame):
-    log.info("signal %s: finishing the requests in progress, then stopping", signum)
-    # waitress's run() catches SystemExit and waits for its worker threads to finish.
-    raise SystemExit(0)
+def _map(server):
+    """The socket map of a server of one listener (``_map``) or of several (``map``)."""
+    return server.map if hasattr(server, "map") else server._map
 
 
-def _flush(server, timeout):
-    """After the workers stopped: send the answers they wrote, for at most ``timeout`` s."""
-    listeners = _listeners(server)
-    if not listeners:
-        return
-    for listener in listeners:
-        listener.accepting = False  # readable() is False: no new connection is taken
-    channels = listeners[0]._map
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(
-        getattr(channel, "total_outbufs_len", 0) for channel in list(channels.values())
-    ):
-        wasyncore.loop(timeout=0.05, map=channels, count=1)
+def _channels(server):
+    return [c for c in list(_map(server).values()) if isinstance(c, KeepAliveChannel)]
+
+
+def _busy(channel):
+    """The channel has a request received and not yet answered, or an answer to send."""
+    return bool(channel.requests) or bool(channel.total_outbufs_len)
+
+
+class Stopper:
+    """Counts SIGTERM/SIGINT; the main loop looks at it between two rounds."""
+
+    def __init__(self):
+        self.signals = 0
+
+    def __call__(self, signum, frame):
+        self.signals += 1
+        log.info("signal %s: finishing the requests received, then stopping", signum)
+
+
+def _loop(server, stopper, ours, until):
+    """Run waitress's loop, sweeping slow requests each second, until ``until()``."""
+    adj = server.adj
+    next_sweep = 0.0
+    while not until():
+        wasyncore.loop(
+            timeout=min(adj.asyncore_loop_timeout, SWEEP_EVERY),
+            map=_map(server),
+            use_poll=adj.asyncore_use_poll,
+            count=1,
+        )
+        now = time.time()
+        if now >= next_sweep:
+            next_sweep = now + SWEEP_EVERY
+            sweep_slow_requests(
+                _channels(server),
+                now,
+                header_timeout=ours["request_header_timeout"],
+                idle_timeout=ours["request_idle_timeout"],
+            )
+
+
+def drain(server, stopper, ours):
+    """After the stop signal: no new connection; answer what was received. True if all
+    were answered within the grace period."""
+    for listener in _listeners(server):
+        listener.accepting = False
+        listener.close()  # new connections are refused; a proxy tries its next upstream
+    deadline = time.monotonic() + ours["shutdown_grace"]
+    signals_at_start = stopper.signals
+
+    def done():
+        for channel in _channels(server):
+            if not _busy(channel) and channel.request is None:
+                channel.handle_close()  # idle keep-alive connection: nothing to finish
+        return (
+            not _channels(server)
+            or time.monotonic() >= deadline
+            or stopper.signals > signals_at_start
+        )
+
+    _loop(server, stopper, ours, done)
+    left = [channel for channel in _channels(server) if _busy(channel)]
+    if left:
+        paths = ", ".join(
+            f"{r.command} {r.path}" for channel in left for r in list(channel.requests)[:1]
+        )
+        log.error(
+            "%d request(s) still running after the %s s grace period: stopping now; each "
+            "one's transaction committed or is rolled back as a whole (%s)",
+            len(left),
+            ours["shutdown_grace"],
+            paths,
+        )
+    return not left
 
 
 def serve(app, **settings):
+    """Serve until SIGTERM/SIGINT; return 0 once everything received was answered.
+
+    Past the grace period the process ends here with status 3 (``os._exit``: the threads
+    still inside a request are not waited for, and their database connections close).
+    """
     logging.basicConfig()
+    ours, settings = split_settings(dict(settings))
     server = make_server(app, **settings)
-    previous = signal.signal(signal.SIGTERM, _stop)
+    stopper = Stopper()
+    previous = {sig: signal.signal(sig, stopper) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.print_listen("Serving on http://{}:{}")
-        server.run()  # returns after SIGTERM/SIGINT, once the worker threads have stopped
-        _flush(server, timeout=5)
+        _loop(server, stopper, ours, lambda: stopper.signals > 0)
+        finished = drain(server, stopper, ours)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not finished:
+        logging.shutdown()
+        os._exit(EXIT_CUT)
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+    wasyncore.close_all(_map(server))
     log.info("stopped")
     return 0
 

@@ -16,8 +16,12 @@ from waitress import wasyncore
 
 from pybackend.server import make_server
 
+RELEASE = threading.Event()  # /wait blocks its worker thread until the test sets it
+
 
 def tiny_app(environ, start_response):
+    if environ["PATH_INFO"] == "/wait":
+        RELEASE.wait(timeout=30)
     if environ["PATH_INFO"] == "/304":
         start_response("304 Not Modified", [("ETag", '"x"')])
         return [b""]
@@ -62,6 +66,31 @@ def test_a_304_keeps_the_connection_open(tiny_server):
     assert (second.status, second.read()) == (200, b"hello")
     assert connection.sock is sock  # the same TCP connection answered both
     connection.close()
+
+
+def test_healthz_answers_while_every_worker_thread_is_busy(tiny_server):
+    """The probe has a thread of its own: two requests hold both workers, a third queues."""
+    RELEASE.clear()
+    blocked = []
+    for _ in range(3):
+        connection = http.client.HTTPConnection("127.0.0.1", tiny_server, timeout=10)
+        connection.request("GET", "/wait")
+        blocked.append(connection)
+    try:
+        probe = http.client.HTTPConnection("127.0.0.1", tiny_server, timeout=5)
+        probe.request("GET", "/healthz")
+        response = probe.getresponse()
+        assert (response.status, response.read()) == (200, b"hello")
+        assert not RELEASE.is_set()  # the workers were still busy when it answered
+        queued = http.client.HTTPConnection("127.0.0.1", tiny_server, timeout=1)
+        queued.request("GET", "/readyz")  # not a probe of the reserved thread: it queues
+        with pytest.raises(TimeoutError):
+            queued.getresponse()
+    finally:
+        RELEASE.set()
+    for connection in blocked:
+        assert connection.getresponse().status == 200
+        connection.close()
 
 
 def test_a_client_that_asks_to_close_still_gets_closed(tiny_server):
