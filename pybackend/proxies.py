@@ -1,0 +1,184 @@
+"""The client behind the reverse proxies we trust (``pybackend.trusted_proxies``).
+
+waitress trusts one proxy address at most, so a proxy on another host, or several, made
+every client share that proxy's address: one throttling key and one audit address for
+all. Here the trusted proxies are a list of addresses and networks. For a request whose
+peer is one of them, the client is found by walking ``Forwarded`` (RFC 7239) or, without
+it, ``X-Forwarded-For`` from right to left, skipping trusted hops: the first address not
+trusted is the client (the entries left of it are whatever the client claimed). The
+scheme, host and port come from the nearest proxy's ``proto``/``host`` (or
+``X-Forwarded-Proto``/``-Host``/``-Port``), so Pyramid's CSRF origin check runs behind
+TLS. From any other peer every forwarded header is dropped, and its ``X-Request-Id``
+is not taken (headers.py).
+"""
+
+import ipaddress
+import threading
+
+from pyramid.settings import aslist
+from pyramid.tweens import INGRESS
+
+from .config import ConfigurationError
+
+PEER_ADDR = "pybackend.peer_addr"  # the address the connection really came from
+TRUSTED_PEER = "pybackend.trusted_peer"
+FORWARDED_KEYS = (
+    "HTTP_FORWARDED",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def parse_address(value):
+    """An IP address from a header's ``for`` value (``[v6]:port``, ``v4:port``), or None."""
+    value = value.strip().strip('"')
+    if value.startswith("["):
+        value = value[1 : value.find("]")] if "]" in value else ""
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None  # "unknown", an obfuscated "_hidden", garbage
+
+
+class Networks:
+    """A set of addresses and networks; membership is remembered per address."""
+
+    MAX_REMEMBERED = 4096
+
+    def __init__(self, networks):
+        self.networks = tuple(networks)
+        self._known = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_setting(cls, value, name):
+        networks = []
+        for word in aslist(value or ""):
+            try:
+                networks.append(ipaddress.ip_network(word, strict=False))
+            except ValueError:
+                raise ConfigurationError(f"{name}: {word!r} is not an address or network") from None
+        return cls(networks)
+
+    def __bool__(self):
+        return bool(self.networks)
+
+    def __contains__(self, address):
+        if not self.networks:
+            return False
+        if isinstance(address, str):
+            known = self._known.get(address)
+            if known is not None:
+                return known
+            parsed = parse_address(address)
+            result = parsed is not None and self._match(parsed)
+            with self._lock:
+                if len(self._known) >= self.MAX_REMEMBERED:
+                    self._known.clear()
+                self._known[address] = result
+            return result
+        return self._match(address)
+
+    def _match(self, address):
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+
+def _forwarded_elements(header):
+    """RFC 7239 ``Forwarded``: one dict of lower-cased parameters per hop, left to right."""
+    elements = []
+    for element in header.split(","):
+        params = {}
+        for pair in element.split(";"):
+            name, _, value = pair.partition("=")
+            if value:
+                params[name.strip().lower()] = value.strip().strip('"')
+        elements.append(params)
+    return elements
+
+
+def _hops(environ):
+    """(address strings, proto, host, port) the proxies forwarded, nearest proxy's last."""
+    forwarded = environ.get("HTTP_FORWARDED")
+    if forwarded:
+        elements = _forwarded_elements(forwarded)
+        nearest = elements[-1] if elements else {}
+        return [e.get("for", "") for e in elements], nearest.get("proto"), nearest.get("host"), None
+    hops = [hop for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+
+    def last(key):
+        values = [v.strip() for v in environ.get(key, "").split(",") if v.strip()]
+        return values[-1] if values else None
+
+    return (
+        hops,
+        last("HTTP_X_FORWARDED_PROTO"),
+        last("HTTP_X_FORWARDED_HOST"),
+        last("HTTP_X_FORWARDED_PORT"),
+    )
+
+
+def client_address(peer, hops, trusted):
+    """The right-most hop that is not a trusted proxy (the peer itself when all are)."""
+    client = peer
+    for hop in reversed(hops):
+        address = parse_address(hop)
+        if address is None:
+            break  # a proxy of ours wrote something unreadable: stop at that proxy
+        client = str(address)
+        if address not in trusted:
+            break
+    return client
+
+
+def apply_forwarded(environ, trusted):
+    """Rewrite ``environ`` for the client behind trusted proxies; drop forwarded headers else."""
+    peer = environ.get("REMOTE_ADDR", "")
+    environ[PEER_ADDR] = peer
+    if peer not in trusted:
+        environ[TRUSTED_PEER] = False
+        for key in FORWARDED_KEYS:
+            environ.pop(key, None)
+        return
+    environ[TRUSTED_PEER] = True
+    hops, proto, host, port = _hops(environ)
+    environ["REMOTE_ADDR"] = client_address(peer, hops, trusted)
+    if proto:
+        proto = proto.lower()
+        if proto in _DEFAULT_PORTS:
+            environ["wsgi.url_scheme"] = proto
+    if host:
+        environ["HTTP_HOST"] = host
+    if port and port.isdigit():
+        environ["SERVER_PORT"] = port
+        host = environ.get("HTTP_HOST", "")
+        has_port = ":" in host.rsplit("]", 1)[-1]
+        if host and not has_port and port != _DEFAULT_PORTS.get(environ.get("wsgi.url_scheme")):
+            environ["HTTP_HOST"] = f"{host}:{port}"
+    elif proto in _DEFAULT_PORTS:
+        environ["SERVER_PORT"] = _DEFAULT_PORTS[proto]
+
+
+def proxy_tween_factory(handler, registry):
+    trusted = registry["trusted_proxies"]
+
+    def proxy_tween(request):
+        apply_forwarded(request.environ, trusted)
+        return handler(request)
+
+    return proxy_tween
+
+
+def includeme(config):
+    settings = config.get_settings()
+    config.registry["trusted_proxies"] = Networks.from_setting(
+        settings.get("pybackend.trusted_proxies"), "pybackend.trusted_proxies"
+    )
+    # Outermost: everything after it sees the client, not the proxy.
+    config.add_tween("pybackend.proxies.proxy_tween_factory", under=INGRESS)
