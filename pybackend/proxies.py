@@ -46,13 +46,13 @@ def parse_address(value):
 
 
 class Networks:
-    """A set of addresses and networks; membership is remembered per address."""
+    """A set of addresses and networks; what each address string is, is remembered."""
 
     MAX_REMEMBERED = 4096
 
     def __init__(self, networks):
         self.networks = tuple(networks)
-        self._known = {}
+        self._known = {}  # header or REMOTE_ADDR text -> (address text or None, trusted)
         self._lock = threading.Lock()
 
     @classmethod
@@ -68,21 +68,21 @@ class Networks:
     def __bool__(self):
         return bool(self.networks)
 
-    def __contains__(self, address):
-        if not self.networks:
-            return False
-        if isinstance(address, str):
-            known = self._known.get(address)
-            if known is not None:
-                return known
-            parsed = parse_address(address)
-            result = parsed is not None and self._match(parsed)
+    def lookup(self, text):
+        """(the address in ``text`` or None if there is none, whether it is one of ours)."""
+        known = self._known.get(text)
+        if known is None:
+            # Parsing costs more than the rest of the request's bookkeeping: once per text.
+            address = parse_address(text)
+            known = (None, False) if address is None else (str(address), self._match(address))
             with self._lock:
                 if len(self._known) >= self.MAX_REMEMBERED:
                     self._known.clear()
-                self._known[address] = result
-            return result
-        return self._match(address)
+                self._known[text] = known
+        return known
+
+    def __contains__(self, text):
+        return bool(self.networks) and text is not None and self.lookup(text)[1]
 
     def _match(self, address):
         if getattr(address, "ipv4_mapped", None):
@@ -128,11 +128,11 @@ def client_address(peer, hops, trusted):
     """The right-most hop that is not a trusted proxy (the peer itself when all are)."""
     client = peer
     for hop in reversed(hops):
-        address = parse_address(hop)
+        address, ours = trusted.lookup(hop.strip())
         if address is None:
             break  # a proxy of ours wrote something unreadable: stop at that proxy
-        client = str(address)
-        if address not in trusted:
+        client = address
+        if not ours:
             break
     return client
 

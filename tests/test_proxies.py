@@ -70,9 +70,7 @@ def test_scheme_host_and_port_from_a_trusted_proxy_only():
     )
     assert trusted["wsgi.url_scheme"] == "https"
     assert trusted["HTTP_HOST"] == "guide.example:8443"
-    stranger = resolved(
-        "203.0.113.50", x_forwarded_proto="https", x_forwarded_host="evil.example"
-    )
+    stranger = resolved("203.0.113.50", x_forwarded_proto="https", x_forwarded_host="evil.example")
     assert stranger["wsgi.url_scheme"] == "http"
     assert stranger["HTTP_HOST"] == "backend:6543"
     assert "HTTP_X_FORWARDED_PROTO" not in stranger and "HTTP_X_FORWARDED_HOST" not in stranger
