@@ -10,6 +10,10 @@ The same server and settings as ``egg:waitress#main``, with two changes:
 - SIGTERM stops the server gracefully (OPS-1): no new requests are taken, the requests
   being handled run to their end (their transactions commit or roll back), and the process
   exits with status 0. SIGINT does the same, as it does with plain waitress.
+
+One setting of its own: ``queue_warning_interval`` (seconds, default 10; 0 keeps every
+line) bounds waitress's "Task queue depth" warnings to one line per interval with the
+count of those held back.
 """
 
 import logging
@@ -20,6 +24,8 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import WSGITask
+
+from .telemetry.logfilters import limit_queue_warnings
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +95,10 @@ def _flush(server, timeout):
         wasyncore.loop(timeout=0.05, map=channels, count=1)
 
 
-def serve(app, **settings):
+def serve(app, queue_warning_interval=10, **settings):
+    """Run waitress; ``queue_warning_interval``: at most one queue-depth warning per so many s."""
     logging.basicConfig()
+    limit_queue_warnings(float(queue_warning_interval))
     server = make_server(app, **settings)
     previous = signal.signal(signal.SIGTERM, _stop)
     try:
