@@ -103,25 +103,19 @@ def _forwarded_elements(header):
     return elements
 
 
-def _hops(environ):
+def _hops(forwarded, forwarded_for, proto, host, port):
     """(address strings, proto, host, port) the proxies forwarded, nearest proxy's last."""
-    forwarded = environ.get("HTTP_FORWARDED")
     if forwarded:
         elements = _forwarded_elements(forwarded)
         nearest = elements[-1] if elements else {}
         return [e.get("for", "") for e in elements], nearest.get("proto"), nearest.get("host"), None
-    hops = [hop for hop in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
 
-    def last(key):
-        values = [v.strip() for v in environ.get(key, "").split(",") if v.strip()]
+    def last(value):
+        values = [v.strip() for v in (value or "").split(",") if v.strip()]
         return values[-1] if values else None
 
-    return (
-        hops,
-        last("HTTP_X_FORWARDED_PROTO"),
-        last("HTTP_X_FORWARDED_HOST"),
-        last("HTTP_X_FORWARDED_PORT"),
-    )
+    hops = [hop for hop in (forwarded_for or "").split(",") if hop.strip()]
+    return hops, last(proto), last(host), last(port)
 
 
 def client_address(peer, hops, trusted):
@@ -137,39 +131,73 @@ def client_address(peer, hops, trusted):
     return client
 
 
+def _needs_port(host, port, scheme):
+    """Whether X-Forwarded-Port must be added to a forwarded host that has no port."""
+    has_port = bool(host) and ":" in host.rsplit("]", 1)[-1]
+    return bool(host) and not has_port and port not in (None, _DEFAULT_PORTS.get(scheme))
+
+
+def resolve(peer, headers, trusted):
+    """What a trusted proxy's headers say: (client address, scheme, Host, port), None unsaid."""
+    hops, proto, host, port = _hops(*headers)
+    scheme = proto.lower() if proto and proto.lower() in _DEFAULT_PORTS else None
+    if port and not port.isdigit():
+        port = None
+    if port is None and scheme is not None:
+        port = _DEFAULT_PORTS[scheme]
+    elif _needs_port(host, port, scheme):
+        host = f"{host}:{port}"
+    return client_address(peer, hops, trusted), scheme, host or None, port
+
+
+class Resolver:
+    """Applies ``resolve`` to requests, remembering the answer for each set of headers."""
+
+    MAX_REMEMBERED = 4096
+
+    def __init__(self, trusted):
+        self.trusted = trusted
+        self._known = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ):
+        """Rewrite ``environ`` for the client behind trusted proxies; drop the headers else."""
+        peer = environ.get("REMOTE_ADDR", "")
+        environ[PEER_ADDR] = peer
+        if peer not in self.trusted:
+            environ[TRUSTED_PEER] = False
+            for key in FORWARDED_KEYS:
+                environ.pop(key, None)
+            return
+        environ[TRUSTED_PEER] = True
+        key = (peer, *(environ.get(name) for name in FORWARDED_KEYS))
+        answer = self._known.get(key)
+        if answer is None:
+            answer = resolve(peer, key[1:], self.trusted)
+            with self._lock:
+                if len(self._known) >= self.MAX_REMEMBERED:
+                    self._known.clear()
+                self._known[key] = answer
+        client, scheme, host, port = answer
+        environ["REMOTE_ADDR"] = client
+        if scheme is not None:
+            environ["wsgi.url_scheme"] = scheme
+        if host is not None:
+            environ["HTTP_HOST"] = host
+        if port is not None:
+            environ["SERVER_PORT"] = port
+
+
 def apply_forwarded(environ, trusted):
-    """Rewrite ``environ`` for the client behind trusted proxies; drop forwarded headers else."""
-    peer = environ.get("REMOTE_ADDR", "")
-    environ[PEER_ADDR] = peer
-    if peer not in trusted:
-        environ[TRUSTED_PEER] = False
-        for key in FORWARDED_KEYS:
-            environ.pop(key, None)
-        return
-    environ[TRUSTED_PEER] = True
-    hops, proto, host, port = _hops(environ)
-    environ["REMOTE_ADDR"] = client_address(peer, hops, trusted)
-    if proto:
-        proto = proto.lower()
-        if proto in _DEFAULT_PORTS:
-            environ["wsgi.url_scheme"] = proto
-    if host:
-        environ["HTTP_HOST"] = host
-    if port and port.isdigit():
-        environ["SERVER_PORT"] = port
-        host = environ.get("HTTP_HOST", "")
-        has_port = ":" in host.rsplit("]", 1)[-1]
-        if host and not has_port and port != _DEFAULT_PORTS.get(environ.get("wsgi.url_scheme")):
-            environ["HTTP_HOST"] = f"{host}:{port}"
-    elif proto in _DEFAULT_PORTS:
-        environ["SERVER_PORT"] = _DEFAULT_PORTS[proto]
+    """``Resolver(trusted)(environ)`` once (tests and scripts)."""
+    Resolver(trusted)(environ)
 
 
 def proxy_tween_factory(handler, registry):
-    trusted = registry["trusted_proxies"]
+    resolver = Resolver(registry["trusted_proxies"])
 
     def proxy_tween(request):
-        apply_forwarded(request.environ, trusted)
+        resolver(request.environ)
         return handler(request)
 
     return proxy_tween

@@ -62,22 +62,27 @@ def telemetry_tween_factory(handler, registry):
     metrics = registry["metrics"]
     pool = registry["dbengine"].pool
     perf_counter = time.perf_counter
+    next_pool_look = [0.0]
 
     def telemetry_tween(request):
         start = perf_counter()
-        status, length = 500, 0
+        response = None
         try:
             response = handler(request)
-            status, length = response.status_int, response.content_length or 0
             return response
         finally:
-            seconds = perf_counter() - start
+            end = perf_counter()
+            status = 500 if response is None else response.status_int
             matched = request.matched_route
             route = matched.name if matched else request.environ.get(CACHED_ROUTE, "-")
-            metrics.request(route, status, seconds, request.environ.get(CACHE_OUTCOME))
-            metrics.pool(pool)
+            metrics.request(route, status, end - start, request.environ.get(CACHE_OUTCOME))
+            if end >= next_pool_look[0]:
+                # Once a second is enough for a gauge, and the pool's counters take locks.
+                next_pool_look[0] = end + 1.0
+                metrics.pool(pool)
             if log.isEnabledFor(logging.INFO):
-                access_line(request, status, length, seconds, route)
+                length = 0 if response is None else response.content_length or 0
+                access_line(request, status, length, end - start, route)
 
     return telemetry_tween
 
