@@ -6,18 +6,21 @@ here = os.path.abspath(os.path.dirname(__file__))
 with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
     README = f.read()
 
-# Lower bounds carry the security fixes we rely on (see README, "Dependencies").
+# Lower bounds carry the security fixes we rely on (see README, "Dependencies"). Every
+# package the code imports is listed, not left to come with another one
+# (tests/test_dependencies.py checks it).
 requires = [
     "alembic>=1.13",
     "argon2-cffi>=23.1",
     "Babel>=2.14",
     "Jinja2>=3.1.6",
     "markdown-it-py>=3.0",
-    "nh3>=0.2.17",
+    "MarkupSafe>=2.1",
+    "nh3>=0.3.0",
     # Pillow 10.3 fixed the last decoding CVEs we rely on it for (CVE-2024-28219).
     "Pillow>=10.3",
     "plaster_pastedeploy",
-    "psycopg[binary]>=3.1.18",
+    "prometheus_client>=0.20",
     "Pygments>=2.17",
     "pyotp>=2.9",
     "pyramid>=2.0.2",
@@ -25,11 +28,22 @@ requires = [
     "pyramid_retry>=2.1.1",
     "pyramid_tm>=2.5",
     "segno>=1.6",
+    # production.ini's JSON log formatter (pythonjsonlogger.json, new in 3.1).
+    "python-json-logger>=3.1",
     "SQLAlchemy>=2.0.25,<3",
     "transaction>=4.0",
+    "translationstring>=1.4",
+    "venusian>=3.1",
     "waitress>=3.0.2",
+    "WebOb>=1.8.8",
     "WTForms>=3.1",
+    "zope.interface>=6.0",
     "zope.sqlalchemy>=3.1",
+]
+
+# The PostgreSQL driver: `pip install 'pybackend[postgresql]'`. SQLite needs nothing more.
+postgresql_require = [
+    "psycopg[binary]>=3.1.18",
 ]
 
 dev_require = [
@@ -64,8 +78,9 @@ setup(
     include_package_data=True,
     zip_safe=False,
     extras_require={
-        "testing": tests_require + dev_require,
+        "testing": tests_require + dev_require + postgresql_require,
         "dev": dev_require,
+        "postgresql": postgresql_require,
     },
     install_requires=requires,
     entry_points={

@@ -23,6 +23,8 @@ def main(global_config, **settings):
         config.include(".models")
         config.include(".security")
         config.include(".i18n")
+        config.include(".proxies")
+        config.include(".telemetry")
         config.include(".headers")
         config.include(".faults")
         config.include(".services.cache")
@@ -33,6 +35,10 @@ def main(global_config, **settings):
         config.commit()
         use_one_request_class(config)
     app = config.make_wsgi_app()
+    # The router need not apply the extensions to each request: its request class has
+    # them already. They stay registered for everything else that makes requests
+    # (pshell, pviews, prequest, pyramid.scripting.prepare).
+    app.request_extensions = None
     # Pages are rendered on write through the same router (services/pages.py).
     app.registry["pybackend.router"] = app
     # What building the app made lives as long as the process: keep it out of the full
@@ -47,8 +53,9 @@ def use_one_request_class(config):
     """Put every request method and property on one Request subclass.
 
     Pyramid applies ``add_request_method`` extensions to each request by building a new
-    class for it: about a fifth of the cost of a 304. Moved onto a class made once, they
-    behave the same (reified properties still compute once per request).
+    class for it: about a fifth of the cost of a 304. Copied onto a class made once, they
+    behave the same (reified properties still compute once per request). The registry
+    keeps them too: Pyramid's command-line tools build plain requests and apply them.
     """
     extensions = config.registry.queryUtility(IRequestExtensions)
     if extensions is None:
@@ -56,5 +63,3 @@ def use_one_request_class(config):
     attributes = {"__module__": Request.__module__, **extensions.methods}
     attributes.update(extensions.descriptors)
     config.set_request_factory(type("Request", (Request,), attributes))
-    extensions.methods = {}
-    extensions.descriptors = {}

@@ -16,7 +16,6 @@ that pyramid_retry may still run again pass through to it.
 import sqlite3
 import sys
 
-import psycopg
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid_retry import is_error_retryable
 from sqlalchemy import exc as sa_exc
@@ -24,6 +23,16 @@ from sqlalchemy import exc as sa_exc
 from .headers import add_headers
 from .i18n import _
 from .request import parse_query
+
+
+def _postgresql_errors():
+    """psycopg's base error, when it is installed (SQLite sites need no PostgreSQL driver)."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.Error,)
+
 
 # The database did not do it: down, restarting, locked, full, or too slow. Never the
 # client's fault, so a 503. (IntegrityError, a DBAPIError too, has a view of its own:
@@ -35,7 +44,7 @@ UNAVAILABLE = (
     sa_exc.PendingRollbackError,
     sa_exc.ResourceClosedError,
     sqlite3.Error,  # the page store's reader uses the drivers directly
-    psycopg.Error,
+    *_postgresql_errors(),
 )
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -3,6 +3,8 @@
 import os
 import re
 
+from .proxies import TRUSTED_PEER
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -21,10 +23,16 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def request_id(request):
-    """The proxy's X-Request-Id when it looks sane, else a new random one."""
-    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
-    if _REQUEST_ID_RE.match(incoming):
-        return incoming
+    """A trusted proxy's X-Request-Id when it looks sane, else a new random one.
+
+    From anyone else it is ignored: a client must not choose the id our logs and error
+    pages show, nor make two requests look like one.
+    """
+    environ = request.environ
+    if environ.get(TRUSTED_PEER):
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        if _REQUEST_ID_RE.match(incoming):
+            return incoming
     return os.urandom(16).hex()
 
 
@@ -64,7 +72,9 @@ def headers_tween_factory(handler, registry):
 
 def includeme(config):
     config.add_request_method(request_id, reify=True)
-    # Outermost: the allowed-hosts refusal and the page cache's answers carry them too.
+    # Outside the allowed-hosts refusal and the page cache: their answers carry them too.
     config.add_tween(
-        "pybackend.headers.headers_tween_factory", over="pybackend.hosts.host_check_tween_factory"
+        "pybackend.headers.headers_tween_factory",
+        over="pybackend.hosts.host_check_tween_factory",
+        under="pybackend.telemetry.telemetry_tween_factory",
     )

@@ -8,6 +8,7 @@ from pyramid.httpexceptions import (
     HTTPNotFound,
 )
 
+from . import static
 from .i18n import EN_PREFIX
 from .models import Item, User
 from .models.item import SLUG_MAX
@@ -170,8 +171,12 @@ def static_factory(request):
 
 def includeme(config):
     config.add_static_view(
-        STATIC_PREFIX.strip("/"), "pybackend:static", cache_max_age=3600, factory=static_factory
+        STATIC_PREFIX.strip("/"),
+        "pybackend:static",
+        cache_max_age=static.SHORT_MAX_AGE,  # a year when the URL is busted (static.py)
+        factory=static_factory,
     )
+    config.include(".static")
     config.add_route("healthz", "/healthz")
     config.add_route("readyz", "/readyz")
 

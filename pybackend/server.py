@@ -20,6 +20,10 @@ The same server and settings as ``egg:waitress#main``, with these changes (READM
   requests are still running at the end of the grace period (or a second signal comes),
   it exits at once with status 3: each of those requests' transactions either committed
   or is rolled back by the database when the connection drops, never half of one.
+
+One setting of its own: ``queue_warning_interval`` (seconds, default 10; 0 keeps every
+line) bounds waitress's "Task queue depth" warnings to one line per interval with the
+count of those held back.
 """
 
 import logging
@@ -31,6 +35,7 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
 from .serving import KeepAliveChannel, ProbeDispatcher, sweep_slow_requests
+from .telemetry.logfilters import limit_queue_warnings
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,8 @@ DEFAULTS = {
     "shutdown_grace": 30.0,
     "request_header_timeout": 10.0,
     "request_idle_timeout": 5.0,
+    # waitress's "Task queue depth" warnings: at most one line per so many seconds.
+    "queue_warning_interval": 10.0,
 }
 EXIT_CUT = 3  # requests were still running when the grace period ended
 SWEEP_EVERY = 1.0  # seconds between two looks for slow requests
@@ -160,6 +167,7 @@ def serve(app, **settings):
     """
     logging.basicConfig()
     ours, settings = split_settings(dict(settings))
+    limit_queue_warnings(ours["queue_warning_interval"])
     server = make_server(app, **settings)
     stopper = Stopper()
     previous = {sig: signal.signal(sig, stopper) for sig in (signal.SIGTERM, signal.SIGINT)}

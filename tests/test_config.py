@@ -98,14 +98,16 @@ def read_ini(name):
 def test_production_ini_waitress_settings():
     server = read_ini("production.ini")["server:main"]
     assert server["listen"].startswith("127.0.0.1:")
-    assert server["trusted_proxy"] == "127.0.0.1"
-    assert "x-forwarded-proto" in server["trusted_proxy_headers"]
-    assert server["clear_untrusted_proxy_headers"] == "true"
+    # The app judges forwarded headers (pybackend/proxies.py), from a list of proxies.
+    assert "trusted_proxy" not in server
+    assert int(server["queue_warning_interval"]) > 0
     assert server["ident"] == ""
     assert int(server["max_request_body_size"]) == 2 * 1024 * 1024
     assert int(server["channel_timeout"]) == 60
     assert server["expose_tracebacks"] == "false"
     app = read_ini("production.ini")["app:main"]
+    assert app["pybackend.trusted_proxies"].split() == ["127.0.0.1", "::1"]
+    assert app["pybackend.metrics_allow"].split() == ["127.0.0.1", "::1"]
     assert "sqlalchemy.url" not in app
     assert "pybackend.secret" not in app
     assert "pyramid_debugtoolbar" not in app.get("pyramid.includes", "")

@@ -24,6 +24,7 @@ from pyramid.response import Response
 from pyramid.settings import asbool
 from sqlalchemy import bindparam, select, text
 
+from .. import static
 from ..faults import UNAVAILABLE
 from ..models import CacheTag, RenderedPage
 from . import pages, sessions
@@ -39,7 +40,12 @@ MEDIA_PREFIX = "/media/"
 # More purged keys than this in one poll: cheaper to drop everything.
 MAX_PURGE_KEYS = 5000
 
-_PROBES = frozenset(("/healthz", "/readyz"))
+# Answered without the page cache: the probes, and the metrics (never cached, no database).
+_PROBES = frozenset(("/healthz", "/readyz", "/metrics"))
+# For the access log and the metrics (telemetry/): what the cache did, and the route of
+# a page it answered (no route is matched then).
+CACHE_OUTCOME = "pybackend.cache"
+CACHED_ROUTE = "pybackend.cached_route"
 # Routes whose pages are the same for every anonymous reader.
 _cacheable_routes = set()
 _ITEM_PATH = re.compile(r"^(?:/en)?/(?:topics|examples)/[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -50,9 +56,9 @@ def cacheable_route(name):
 
 
 class Entry:
-    __slots__ = ("status", "headerlist", "body", "etag", "modified", "tags", "size")
+    __slots__ = ("status", "headerlist", "body", "etag", "modified", "tags", "size", "route")
 
-    def __init__(self, status, headerlist, body, etag, modified, tags):
+    def __init__(self, status, headerlist, body, etag, modified, tags, route):
         self.status = status
         self.headerlist = headerlist
         self.body = body
@@ -61,6 +67,7 @@ class Entry:
         self.modified = math.ceil(modified.timestamp()) if modified is not None else None
         self.tags = tags
         self.size = len(body) + 300
+        self.route = route  # the route that made it, for the access log and the metrics
 
 
 class PageCache:
@@ -122,10 +129,12 @@ class PageCache:
 class TagClock:
     """Follows ``cache_tags``: which surrogate keys changed since this process last looked."""
 
-    def __init__(self, engine, ttl, pages):
+    def __init__(self, engine, ttl, pages, observe_lag=None):
         self.engine = engine
         self.ttl = ttl
         self.pages = pages
+        # Called with the seconds from each newly seen change to its purge here.
+        self.observe_lag = observe_lag
         self.seen = None  # the newest generation whose purges this process applied
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -156,12 +165,23 @@ class TagClock:
                     else:
                         self.pages.purge(tags)
                     self.seen = max(row[1] for row in rows)
+                    self._observe(rows)
             for hook in self.hooks:
                 try:
                     hook(connection)
                 except UNAVAILABLE:
                     log.exception("a cache clock hook failed")
         self._checked = time.monotonic()
+
+    def _observe(self, rows):
+        if self.observe_lag is None:
+            return
+        changes = {}
+        for _tag, generation, changed_at in rows:
+            changes[generation] = max(changes.get(generation, changed_at), changed_at)
+        now = dt.datetime.now(dt.UTC)
+        for changed_at in changes.values():
+            self.observe_lag(max(0.0, (now - aware(changed_at)).total_seconds()))
 
     def invalidate(self, tags=None):
         """After this process's own commit: drop those pages now, look again at next use."""
@@ -171,7 +191,7 @@ class TagClock:
 
 
 _NEWEST = text("SELECT max(generation) FROM cache_tags")
-_CHANGED = text("SELECT tag, generation FROM cache_tags WHERE generation > :seen")
+_CHANGED = text("SELECT tag, generation, changed_at FROM cache_tags WHERE generation > :seen")
 _STORED = select(
     RenderedPage.body,
     RenderedPage.content_type,
@@ -248,8 +268,10 @@ def _still_fresh(request, entry):
     return since is not None and since.timestamp() >= entry.modified and _last_modified(entry)
 
 
-def _respond(request, entry):
+def _respond(request, entry, outcome):
+    request.environ[CACHED_ROUTE] = entry.route
     if _still_fresh(request, entry):
+        request.environ[CACHE_OUTCOME] = "304"
         headerlist = [("ETag", entry.etag), ("Cache-Control", PUBLIC_CACHE_CONTROL)]
         modified = _last_modified(entry)
         if modified:
@@ -260,6 +282,7 @@ def _respond(request, entry):
         # A 304 has no body and no Content-Type; built from a list, as it is the
         # cheapest answer we give and the most frequent one behind a proxy.
         return Response(status="304 Not Modified", headerlist=headerlist)
+    request.environ[CACHE_OUTCOME] = outcome
     headerlist = list(entry.headerlist)
     modified = _last_modified(entry)
     if modified:
@@ -335,7 +358,12 @@ class StoreReader:
         content_type = row[1]
         if content_type.startswith("text/") and "charset" not in content_type:
             content_type += "; charset=UTF-8"
-        return Entry("200 OK", _headers(content_type, etag, tags), body, etag, aware(row[3]), tags)
+        route = ("en." if key.startswith("/en/") else "") + (
+            "topic" if "/topics/" in key else "example"
+        )
+        return Entry(
+            "200 OK", _headers(content_type, etag, tags), body, etag, aware(row[3]), tags, route
+        )
 
 
 def page_cache_tween_factory(handler, registry):
@@ -344,7 +372,13 @@ def page_cache_tween_factory(handler, registry):
     memory = PageCache(int(settings.get("pybackend.page_cache_bytes", 32 * 1024 * 1024)))
     keep_in_memory = asbool(settings.get("pybackend.page_cache", True))
     use_store = asbool(settings.get("pybackend.page_store", True))
-    clock = TagClock(engine, float(settings.get("pybackend.generation_ttl", 1)), memory)
+    metrics = registry.get("metrics")
+    clock = TagClock(
+        engine,
+        float(settings.get("pybackend.generation_ttl", 1)),
+        memory,
+        observe_lag=metrics.invalidation_lag.observe if metrics is not None else None,
+    )
     clock.hooks.extend(registry.get("tag_clock_hooks", ()))
     store = StoreReader(engine, registry["pybackend.build"])
     built_at = registry["pybackend.built_at"]
@@ -364,9 +398,13 @@ def page_cache_tween_factory(handler, registry):
     def page_cache_tween(request):
         environ = request.environ
         path = environ.get("PATH_INFO", "")
-        if path.startswith((STATIC_PREFIX, MEDIA_PREFIX)) or path in _PROBES:
-            # Static files have their own validators (file times) and caching headers; the
-            # probes must answer without waiting on the database.
+        environ[CACHE_OUTCOME] = "bypass"  # until a stored or kept page answers
+        if path.startswith(STATIC_PREFIX):
+            # Static files have their own validators (file times) and caching headers.
+            return static.cache_headers(request, handler(request))
+        if path.startswith(MEDIA_PREFIX) or path in _PROBES:
+            # Images have their own (content-hashed names); the probes must answer
+            # without waiting on the database.
             return handler(request)
         if request.method not in ("GET", "HEAD") or not is_anonymous(request):
             return _private(handler(request))
@@ -377,7 +415,9 @@ def page_cache_tween_factory(handler, registry):
             return _uncached(handler(request))
         key = _cache_key(environ)
         entry = memory.get(key) if keep_in_memory else None
+        outcome = "hit"
         if entry is None and use_store and _ITEM_PATH.match(key):
+            outcome = "store"
             try:
                 entry = store.load(request, key)
             except UNAVAILABLE:
@@ -385,7 +425,7 @@ def page_cache_tween_factory(handler, registry):
             if entry is not None and keep_in_memory and clock.seen == seen:
                 memory.put(key, entry)
         if entry is not None:
-            return _respond(request, entry)
+            return _respond(request, entry, outcome)
 
         response = handler(request)
         route = request.matched_route
@@ -411,10 +451,11 @@ def page_cache_tween_factory(handler, registry):
                 etag,
                 last_change(request, tags),
                 tags,
+                route.name,
             )
             if keep_in_memory and request.method == "GET" and clock.seen == seen:
                 memory.put(key, entry)
-            return _respond(request, entry)
+            return _respond(request, entry, "miss")
         return _uncached(response)
 
     return page_cache_tween

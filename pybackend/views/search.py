@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 from ..i18n import _
 from ..security import VIEW
 from ..services import search
+from ..telemetry import observe_search
 from . import ItemPage, Paginator, localized_view_config, page_number
 
 RESULTS_PER_PAGE = 10
@@ -61,13 +62,14 @@ def search_view(request):
     if not query.strip():
         return value
     try:
-        results = search.search(
-            request.dbsession,
-            query,
-            request.locale_name,
-            offset=(page - 1) * RESULTS_PER_PAGE,
-            limit=RESULTS_PER_PAGE,
-        )
+        with observe_search(request, request.locale_name):
+            results = search.search(
+                request.dbsession,
+                query,
+                request.locale_name,
+                offset=(page - 1) * RESULTS_PER_PAGE,
+                limit=RESULTS_PER_PAGE,
+            )
     except search.SearchQueryError as e:
         raise HTTPBadRequest(e.message) from None
     value["results"] = results

@@ -5,6 +5,7 @@ from pyramid.interfaces import ITranslationDirectories
 
 from ...api_spec import SEARCH_QUERY_MAX
 from ...services import search as search_service
+from ...telemetry import observe_search
 from . import Paging, api_view_config, bad_request, lang_param, lang_query, query_param
 from .items import ItemSerializer
 
@@ -26,9 +27,10 @@ def search(request):
     lang = lang_param(request)
     paging = Paging(request)
     try:
-        results = search_service.search(
-            request.dbsession, query, lang, offset=paging.offset, limit=paging.per_page
-        )
+        with observe_search(request, lang):
+            results = search_service.search(
+                request.dbsession, query, lang, offset=paging.offset, limit=paging.per_page
+            )
     except search_service.SearchQueryError as exc:
         raise bad_request(_english(request, exc.args[0])) from None
     serializer = ItemSerializer(request, lang)
