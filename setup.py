@@ -1,8 +1,48 @@
+import glob
 import os
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 here = os.path.abspath(os.path.dirname(__file__))
+# Shipped inside the package, so a wheel deploys without the source tree
+# (`pybackend-config production > production.ini`).
+SHIPPED_INI = ("production.ini",)
+
+
+class build_py_with_catalogs(build_py):
+    """Compile the gettext catalogs (.po -> .mo) and ship the starting ini in every build.
+
+    The compiled catalogs are not in git; without this step an installed package would
+    serve the English pages and the commands' messages in Indonesian.
+    """
+
+    def run(self):
+        super().run()
+        targets = [here] if self.editable_mode else [here, self.build_lib]
+        for target in targets:
+            self.compile_catalogs(os.path.join(target, "pybackend", "locale"))
+        if not self.editable_mode:
+            ini_dir = os.path.join(self.build_lib, "pybackend", "ini")
+            os.makedirs(ini_dir, exist_ok=True)
+            for name in SHIPPED_INI:
+                shutil.copyfile(os.path.join(here, name), os.path.join(ini_dir, name))
+
+    def compile_catalogs(self, locale_dir):
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        pattern = os.path.join(here, "pybackend", "locale", "*", "LC_MESSAGES", "*.po")
+        for po_path in sorted(glob.glob(pattern)):
+            relative = os.path.relpath(po_path, os.path.join(here, "pybackend", "locale"))
+            mo_path = os.path.join(locale_dir, relative[: -len(".po")] + ".mo")
+            os.makedirs(os.path.dirname(mo_path), exist_ok=True)
+            with open(po_path, "rb") as f:
+                catalog = read_po(f)
+            with open(mo_path, "wb") as f:
+                write_mo(f, catalog)
+            self.announce(f"compiled {relative} -> {mo_path}", level=2)
 with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
     README = f.read()
 
@@ -64,6 +104,7 @@ setup(
         "dev": dev_require,
     },
     install_requires=requires,
+    cmdclass={"build_py": build_py_with_catalogs},
     entry_points={
         "paste.app_factory": [
             "main = pybackend:main",
@@ -78,6 +119,7 @@ setup(
             "pybackend-content = pybackend.scripts.content:main",
             "pybackend-backup = pybackend.scripts.backup:main",
             "pybackend-restore = pybackend.scripts.restore:main",
+            "pybackend-config = pybackend.scripts.config:main",
         ],
     },
 )

@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import CacheTag, RenderedPage
+from ..models.replica import PRIMARY_PATHS, READ_FROM_REPLICA
 from . import pages, sessions
 
 PUBLIC_CACHE_CONTROL = "public, max-age=5, stale-while-revalidate=30"
@@ -323,6 +324,20 @@ class StoreReader:
         return Entry("200 OK", _headers(content_type, etag, tags), body, etag, aware(row[3]), tags)
 
 
+def _load_stored(request, key, replica_store, store):
+    """The stored page: from the replica if given (the primary if it fails), or None."""
+    if replica_store is not None:
+        try:
+            return replica_store.load(request, key)
+        except Exception:  # noqa: BLE001 (the driver's own errors, not SQLAlchemy's)
+            request.registry["replica"].mark_down()
+            request.environ[READ_FROM_REPLICA] = False
+    try:
+        return store.load(request, key)
+    except SQLAlchemyError:
+        return None
+
+
 def page_cache_tween_factory(handler, registry):
     settings = registry.settings
     engine = registry["dbengine"]
@@ -331,6 +346,8 @@ def page_cache_tween_factory(handler, registry):
     use_store = asbool(settings.get("pybackend.page_store", True))
     clock = TagClock(engine, float(settings.get("pybackend.generation_ttl", 1)), memory)
     store = StoreReader(engine, registry["pybackend.build"])
+    replica = registry.get("replica")  # models/replica.py, or None
+    replica_store = StoreReader(replica.engine, registry["pybackend.build"]) if replica else None
     built_at = registry["pybackend.built_at"]
     pages.on_commit(registry["dbsession_factory"], clock.invalidate)
     registry["tag_clock"] = clock
@@ -359,13 +376,15 @@ def page_cache_tween_factory(handler, registry):
         except SQLAlchemyError:
             # The database is away: let the view answer (503) as it would.
             return handler(request)
+        # A replica serves this read only once it has replayed every purge applied here
+        # (generation ``seen``): what it renders or stores is then never older than that.
+        environ[READ_FROM_REPLICA] = from_replica = (
+            replica is not None and not path.startswith(PRIMARY_PATHS) and replica.usable(seen)
+        )
         key = _cache_key(environ)
         entry = memory.get(key) if keep_in_memory else None
         if entry is None and use_store and _ITEM_PATH.match(key):
-            try:
-                entry = store.load(request, key)
-            except SQLAlchemyError:
-                entry = None
+            entry = _load_stored(request, key, replica_store if from_replica else None, store)
             if entry is not None and keep_in_memory and clock.seen == seen:
                 memory.put(key, entry)
         if entry is not None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from translationstring import TranslationString
 
 from ..i18n import _
+from ..models.replica import reads_from_replica
 from ..services.editing import SlugTaken
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,10 @@ def database_unavailable(exc, request):
     """The database is down, restarting or locked: ask the client to come back soon."""
     log.warning("database unavailable (request %s): %s", request.request_id, exc.orig)
     mark_retryable(exc)
+    if reads_from_replica(request):
+        # The replica failed this read: pyramid_retry runs it again, on the primary.
+        request.registry["replica"].mark_down()
+        mark_error_retryable(exc)
     return error_response(request, 503, headers={"Retry-After": "5"})
 
 
