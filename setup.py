@@ -6,9 +6,9 @@ from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 here = os.path.abspath(os.path.dirname(__file__))
-# Shipped inside the package, so a wheel deploys without the source tree
-# (`pybackend-config production > production.ini`).
-SHIPPED_INI = ("production.ini",)
+# Shipped inside the package (pybackend/ini/), so a wheel deploys without the source
+# tree: `pybackend-config production > production.ini`, and the same for deploy/'s files.
+SHIPPED_FILES = ["production.ini", *sorted(glob.glob("deploy/*", root_dir=here))]
 
 
 class build_py_with_catalogs(build_py):
@@ -26,8 +26,9 @@ class build_py_with_catalogs(build_py):
         if not self.editable_mode:
             ini_dir = os.path.join(self.build_lib, "pybackend", "ini")
             os.makedirs(ini_dir, exist_ok=True)
-            for name in SHIPPED_INI:
-                shutil.copyfile(os.path.join(here, name), os.path.join(ini_dir, name))
+            for name in SHIPPED_FILES:
+                target = os.path.join(ini_dir, os.path.basename(name))
+                shutil.copyfile(os.path.join(here, name), target)
 
     def compile_catalogs(self, locale_dir):
         from babel.messages.mofile import write_mo
