@@ -98,10 +98,11 @@ class Clusters:
     def stop_replica(self):
         _run("pg_ctlcluster", VERSION, self.replica, "stop", "-m", "fast")
 
-    def sql(self, port, statement):
+    def sql(self, port, statement, database="postgres"):
         return _as_postgres(
-            "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-p", str(port), "-c", statement
-        ).strip()
+            "psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-p", str(port), "-d", database,
+            "-c", statement,
+        ).strip()  # fmt: skip
 
     def pause_replay(self):
         self.sql(self.replica_port, "SELECT pg_wal_replay_pause()")

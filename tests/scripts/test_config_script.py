@@ -4,6 +4,7 @@ import plaster
 import pytest
 
 from pybackend.scripts import config
+from pybackend.server import with_http_port
 
 
 def run(capsys, *args):
@@ -26,9 +27,19 @@ def test_production_ini_with_this_sites_address(capsys, tmp_path):
     ini.write_text(out)
     loader = plaster.get_loader(str(ini), protocols=["wsgi"])
     # Plain `pserve production.ini` listens on the default port; http_port=N on another.
-    assert loader.get_settings("server:main")["listen"] == "127.0.0.1:6543"
-    server = loader.get_settings("server:main", defaults={"http_port": "6544"})
-    assert server["listen"] == "127.0.0.1:6544"
+    server = loader.get_settings("server:main")
+    assert server["listen"] == "127.0.0.1:6543"
+    assert with_http_port(server, {})["listen"] == "127.0.0.1:6543"
+    assert with_http_port(server, {"http_port": "6544"})["listen"] == "127.0.0.1:6544"
+
+
+@pytest.mark.parametrize(
+    ("listen", "port"), [("127.0.0.1:6543", "x"), ("127.0.0.1:6543", "70000"), ("a:1 b:2", "6544")]
+)
+def test_http_port_needs_a_port_and_one_address(listen, port):
+    with pytest.raises(SystemExit) as exc:
+        with_http_port({"listen": listen}, {"http_port": port})
+    assert "http_port" in str(exc.value)
 
 
 def test_every_deploy_file_is_listed_and_printable(capsys):
