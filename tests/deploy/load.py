@@ -104,7 +104,7 @@ def login(d):
 
 
 def propagation(d, editor):
-    from tests.deploy.run import APP_PORTS, BASE_URL
+    from tests.deploy.run import APP_PORTS
 
     step("an edit through one process, seen by the others")
     item_id = d.clusters.sql(
@@ -113,6 +113,22 @@ def propagation(d, editor):
     first = direct(APP_PORTS[0])
     first.cookies = dict(editor.cookies)
     readers = [direct(port) for port in APP_PORTS[1:]]
+    # The first edit warms the readers up: a process's first live render of a topic page
+    # compiles its templates and loads Pygments, seconds on a loaded machine.
+    edit_and_wait(first, readers, item_id, seconds=30)
+    seen = edit_and_wait(first, readers, item_id, seconds=8)
+    slowest = max(seen.values())
+    figures["edit propagation (slowest process)"] = f"{slowest:.2f} s"
+    figures["a cached page read (after the edit)"] = f"{request_time(readers[0]) * 1000:.0f} ms"
+    # About a second (generation_ttl = 1) on an idle machine; a loaded shared one is slower.
+    check(slowest < 3, f"the edit took {seen} s to reach the processes")
+    print("edit seen by " + ", ".join(f"{p} after {t:.2f} s" for p, t in sorted(seen.items())))
+
+
+def edit_and_wait(first, readers, item_id, seconds):
+    """Save a new summary through ``first``; when each reader showed it, in seconds."""
+    from tests.deploy.run import APP_PORTS, BASE_URL
+
     for reader in readers:
         check(reader.get("/topics/django").status == 200, "warming a reader")
     fields = form_fields(first.get(f"/admin/topics/{item_id}").text, "item-form")
@@ -123,19 +139,13 @@ def propagation(d, editor):
     saved = time.monotonic()
     check(marker in first.get("/topics/django").text, "the editor does not read their own write")
     seen = {}
-    deadline = saved + 8
-    while len(seen) < len(readers) and time.monotonic() < deadline:
+    while len(seen) < len(readers) and time.monotonic() < saved + seconds:
         for reader in readers:
             if reader.port not in seen and marker in reader.get("/topics/django").text:
                 seen[reader.port] = time.monotonic() - saved
         time.sleep(0.02)
-    check(len(seen) == len(readers), f"the edit did not reach every process in 8 s: {seen}")
-    slowest = max(seen.values())
-    figures["edit propagation (slowest process)"] = f"{slowest:.2f} s"
-    figures["a cached page read (after the edit)"] = f"{request_time(readers[0]) * 1000:.0f} ms"
-    # About a second (generation_ttl = 1) on an idle machine; a loaded shared one is slower.
-    check(slowest < 5, f"the edit took {seen} s to reach the processes")
-    print("edit seen by " + ", ".join(f"{p} after {t:.2f} s" for p, t in sorted(seen.items())))
+    check(len(seen) == len(readers), f"the edit did not reach every process in {seconds} s")
+    return seen
 
 
 def request_time(client, path="/topics/django", count=5):
@@ -145,7 +155,7 @@ def request_time(client, path="/topics/django", count=5):
     return (time.monotonic() - started) / count
 
 
-def wrk(d, seconds, connections=16):
+def wrk(d, seconds, connections=16, extra=()):
     """Start wrk through nginx (its cache bypassed); returns the process."""
     from tests.deploy.run import BASE_URL
 
@@ -159,7 +169,7 @@ def wrk(d, seconds, connections=16):
         )
     return subprocess.Popen(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-         "-H", f"Cookie: {BYPASS['Cookie']}", "-s", script, BASE_URL],
+         "-H", f"Cookie: {BYPASS['Cookie']}", *extra, "-s", script, BASE_URL],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
@@ -223,7 +233,11 @@ def rolling_restart(d, editor):
     from tests.deploy.run import APP_PORTS
 
     step("a rolling restart under reads (wrk) and POSTs: drain, SIGTERM, start, undrain")
-    load = wrk(d, seconds=90)
+    # A new connection per request: a reload makes nginx's old workers close their idle
+    # client connections, and wrk counts a request it sent on one at that moment as an
+    # error (a browser sends such a GET again, RFC 9112 9.3.1). What is measured here is
+    # whether any request nginx took fails.
+    load = wrk(d, seconds=400, extra=("-H", "Connection: close"))  # stopped below
     poster = Poster(d, editor)
     poster.start()
     started = time.monotonic()
