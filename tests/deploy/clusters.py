@@ -70,6 +70,8 @@ class Clusters:
             "-o", "shared_buffers=32MB",
             "-o", "max_connections=100",
             "-o", "fsync=off",  # a test database: a crash loses nothing we need
+            # A replica's queries are not cancelled by the primary's vacuum (README).
+            "-o", "hot_standby_feedback=on",
         ]  # fmt: skip
         _run("pg_createcluster", VERSION, self.primary, "-p", str(self.primary_port), *options)
         with open(f"/etc/postgresql/{VERSION}/{self.primary}/pg_hba.conf", "a") as f:

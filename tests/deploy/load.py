@@ -121,7 +121,7 @@ def propagation(d, editor):
     figures["edit propagation (slowest process)"] = f"{slowest:.2f} s"
     figures["a cached page read (after the edit)"] = f"{request_time(readers[0]) * 1000:.0f} ms"
     # About a second (generation_ttl = 1) on an idle machine; a loaded shared one is slower.
-    check(slowest < 3, f"the edit took {seen} s to reach the processes")
+    check(slowest < 5, f"the edit took {seen} s to reach the processes")
     print("edit seen by " + ", ".join(f"{p} after {t:.2f} s" for p, t in sorted(seen.items())))
 
 
