@@ -1,8 +1,49 @@
+import glob
 import os
+import shutil
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 here = os.path.abspath(os.path.dirname(__file__))
+# Shipped inside the package (pybackend/ini/), so a wheel deploys without the source
+# tree: `pybackend-config production > production.ini`, and the same for deploy/'s files.
+SHIPPED_FILES = ["production.ini", *sorted(glob.glob("deploy/*", root_dir=here))]
+
+
+class build_py_with_catalogs(build_py):
+    """Compile the gettext catalogs (.po -> .mo) and ship the starting ini in every build.
+
+    The compiled catalogs are not in git; without this step an installed package would
+    serve the English pages and the commands' messages in Indonesian.
+    """
+
+    def run(self):
+        super().run()
+        targets = [here] if self.editable_mode else [here, self.build_lib]
+        for target in targets:
+            self.compile_catalogs(os.path.join(target, "pybackend", "locale"))
+        if not self.editable_mode:
+            ini_dir = os.path.join(self.build_lib, "pybackend", "ini")
+            os.makedirs(ini_dir, exist_ok=True)
+            for name in SHIPPED_FILES:
+                target = os.path.join(ini_dir, os.path.basename(name))
+                shutil.copyfile(os.path.join(here, name), target)
+
+    def compile_catalogs(self, locale_dir):
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        pattern = os.path.join(here, "pybackend", "locale", "*", "LC_MESSAGES", "*.po")
+        for po_path in sorted(glob.glob(pattern)):
+            relative = os.path.relpath(po_path, os.path.join(here, "pybackend", "locale"))
+            mo_path = os.path.join(locale_dir, relative[: -len(".po")] + ".mo")
+            os.makedirs(os.path.dirname(mo_path), exist_ok=True)
+            with open(po_path, "rb") as f:
+                catalog = read_po(f)
+            with open(mo_path, "wb") as f:
+                write_mo(f, catalog)
+            self.announce(f"compiled {relative} -> {mo_path}", level=2)
 with open(os.path.join(here, "README.md"), encoding="utf-8") as f:
     README = f.read()
 
@@ -83,6 +124,7 @@ setup(
         "postgresql": postgresql_require,
     },
     install_requires=requires,
+    cmdclass={"build_py": build_py_with_catalogs},
     entry_points={
         "paste.app_factory": [
             "main = pybackend:main",
@@ -97,6 +139,7 @@ setup(
             "pybackend-content = pybackend.scripts.content:main",
             "pybackend-backup = pybackend.scripts.backup:main",
             "pybackend-restore = pybackend.scripts.restore:main",
+            "pybackend-config = pybackend.scripts.config:main",
         ],
     },
 )

@@ -187,6 +187,24 @@ def serve(app, **settings):
     return 0
 
 
+def with_http_port(settings, global_conf):
+    """``pserve INI http_port=N``: the one ``listen`` address, on port N.
+
+    One ini serves one process per port (deploy/pybackend@.service). The port is taken
+    from pserve's variables here, not from ``%(http_port)s`` in the ini: a default for
+    that in ``[DEFAULT]`` would win over the command line, and without one a plain
+    ``pserve production.ini`` stops with InterpolationMissingOptionError.
+    """
+    port = (global_conf or {}).get("http_port")
+    if port is None:
+        return settings
+    addresses = settings.get("listen", "").split()
+    if not str(port).isdigit() or not 0 < int(port) < 65536 or len(addresses) != 1:
+        raise SystemExit(f"pybackend: http_port={port} needs a port number and one listen address")
+    host = addresses[0].rpartition(":")[0] or "127.0.0.1"
+    return {**settings, "listen": f"{host}:{int(port)}"}
+
+
 def serve_paste(app, global_conf, **settings):
     """The ``paste.server_runner`` entry point (pserve)."""
-    return serve(app, **settings)
+    return serve(app, **with_http_port(settings, global_conf))

@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from ..config import database_url
+from . import replica as replica_reads
 from . import watchdog
 
 # Import every model so that configure_mappers() and Alembic see them all.
@@ -68,6 +69,7 @@ def get_engine(settings, prefix="sqlalchemy."):
     settings = dict(settings)
     settings[prefix + "url"] = database_url(settings)
     limits = timeouts(settings)
+    settings.pop(prefix + "replica_url", None)  # models/replica.py makes that engine
     options = {}
     if settings[prefix + "url"].startswith("postgresql"):
         # Notice a restarted database on checkout instead of failing a request.
@@ -128,12 +130,19 @@ def includeme(config):
     session_factory = get_session_factory(dbengine)
     config.registry["dbengine"] = dbengine
     config.registry["dbsession_factory"] = session_factory
+    # Anonymous reads may go to a streaming replica (models/replica.py; services/cache.py
+    # decides per request). Its sessions are read-only and have no page-store hooks.
+    monitor = replica_reads.setup(config, dbengine)
+    replica_factory = get_session_factory(monitor.engine) if monitor is not None else None
 
     def dbsession(request):
         # Tests hand in a session bound to a transaction they roll back.
         session = request.environ.get("app.dbsession")
         if session is None:
-            session = get_tm_session(session_factory, request=request)
+            factory = session_factory
+            if replica_factory is not None and replica_reads.reads_from_replica(request):
+                factory = replica_factory
+            session = get_tm_session(factory, request=request)
         return session
 
     config.add_request_method(dbsession, reify=True)

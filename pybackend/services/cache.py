@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select, text
 from .. import static
 from ..faults import UNAVAILABLE
 from ..models import CacheTag, RenderedPage
+from ..models.replica import PRIMARY_PATHS, READ_FROM_REPLICA
 from . import pages, sessions
 
 log = logging.getLogger(__name__)
@@ -366,6 +367,20 @@ class StoreReader:
         )
 
 
+def _load_stored(request, key, replica_store, store):
+    """The stored page: from the replica if given (the primary if it fails), or None."""
+    if replica_store is not None:
+        try:
+            return replica_store.load(request, key)
+        except Exception:  # noqa: BLE001 (the driver's own errors, not SQLAlchemy's)
+            request.registry["replica"].mark_down()
+            request.environ[READ_FROM_REPLICA] = False
+    try:
+        return store.load(request, key)
+    except UNAVAILABLE:
+        return None
+
+
 def page_cache_tween_factory(handler, registry):
     settings = registry.settings
     engine = registry["dbengine"]
@@ -381,6 +396,8 @@ def page_cache_tween_factory(handler, registry):
     )
     clock.hooks.extend(registry.get("tag_clock_hooks", ()))
     store = StoreReader(engine, registry["pybackend.build"])
+    replica = registry.get("replica")  # models/replica.py, or None
+    replica_store = StoreReader(replica.engine, registry["pybackend.build"]) if replica else None
     built_at = registry["pybackend.built_at"]
     pages.on_commit(registry["dbsession_factory"], clock.invalidate)
     registry["tag_clock"] = clock
@@ -413,15 +430,17 @@ def page_cache_tween_factory(handler, registry):
         except UNAVAILABLE:
             # The database is away: let the view answer (503) as it would.
             return _uncached(handler(request))
+        # A replica serves this read only once it has replayed every purge applied here
+        # (generation ``seen``): what it renders or stores is then never older than that.
+        environ[READ_FROM_REPLICA] = from_replica = (
+            replica is not None and not path.startswith(PRIMARY_PATHS) and replica.usable(seen)
+        )
         key = _cache_key(environ)
         entry = memory.get(key) if keep_in_memory else None
         outcome = "hit"
         if entry is None and use_store and _ITEM_PATH.match(key):
             outcome = "store"
-            try:
-                entry = store.load(request, key)
-            except UNAVAILABLE:
-                entry = None
+            entry = _load_stored(request, key, replica_store if from_replica else None, store)
             if entry is not None and keep_in_memory and clock.seen == seen:
                 memory.put(key, entry)
         if entry is not None:

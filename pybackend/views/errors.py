@@ -15,6 +15,7 @@ from translationstring import TranslationString
 from ..api_spec import RETRY_AFTER_SECONDS
 from ..faults import UNAVAILABLE
 from ..i18n import _
+from ..models.replica import reads_from_replica
 from ..security import Root
 from ..services.editing import SlugTaken
 
@@ -212,6 +213,10 @@ def database_unavailable(exc, request):
     """
     log.warning("database unavailable (request %s): %r", request.request_id, exc)
     mark_retryable(exc)
+    if reads_from_replica(request):
+        # The replica failed this read: pyramid_retry runs it again, on the primary.
+        request.registry["replica"].mark_down()
+        mark_error_retryable(exc)
     without_database(request)
     route = request.matched_route
     page = FAILED_SAVE_PAGES.get(route.name) if route is not None else None

@@ -27,7 +27,8 @@ def healthz(request):
 
 
 class ReadinessCheck:
-    """``SELECT 1`` in a thread of its own, waited for at most READY_TIMEOUT seconds.
+    """The primary's state in a thread of its own, waited for at most READY_TIMEOUT seconds:
+    ok, read-only (a standby, where no edit or login can commit) or unreachable.
 
     A database that hangs (frozen, or a socket that never answers) would otherwise hold
     the probe for the whole connect and statement timeouts. One check runs at a time:
@@ -43,18 +44,25 @@ class ReadinessCheck:
 
     def _check(self):
         with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            if self.engine.dialect.name == "postgresql":
+                if connection.execute(text("SELECT pg_is_in_recovery()")).scalar():
+                    return "read-only"
+            else:
+                connection.execute(text("SELECT 1"))
+        return "ok"
 
-    def ready(self, timeout=READY_TIMEOUT):
+    def state(self, timeout=READY_TIMEOUT):
         with self._lock:
             if self._running is None or self._running.done():
                 self._running = self._executor.submit(self._check)
             running = self._running
         try:
-            running.result(timeout=timeout)
+            return running.result(timeout=timeout)
         except (concurrent.futures.TimeoutError, *UNAVAILABLE):
-            return False
-        return True
+            return "unreachable"
+
+    def ready(self, timeout=READY_TIMEOUT):
+        return self.state(timeout) == "ok"
 
 
 def readiness(request):
@@ -72,10 +80,19 @@ def readiness(request):
     request_method=("GET", "HEAD"),
 )
 def readyz(request):
-    """The database answers: route traffic here."""
+    """The primary database answers and takes writes: route traffic here.
+
+    A read replica is reported but never makes the process unready: without it, reads go
+    to the primary.
+    """
     request.response.cache_control = "no-store"
-    if not readiness(request).ready():
+    state = readiness(request).state()
+    body = {"status": "ok" if state == "ok" else "unavailable", "database": state}
+    replica = request.registry.get("replica")
+    if replica is not None:
+        replica.usable()  # starts the monitor in a process that has served nothing yet
+        body["replica"] = replica.report()
+    if state != "ok":
         request.response.status_int = 503
         request.response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return {"status": "unavailable", "database": "unreachable"}
-    return {"status": "ok", "database": "ok"}
+    return body
