@@ -34,6 +34,13 @@ from .models.item import (
     TOPIC_KINDS,
     URL_MAX,
 )
+from .models.source import (
+    DATE_FACTS,
+    FACT_DATE_PATTERN,
+    FACT_KEYS,
+    FACT_MAX,
+    PUBLISHER_MAX,
+)
 from .models.user import ROLES, USERNAME_PATTERN
 from .services.content import RELATION_KINDS
 from .services.passwords import MAX_LENGTH as PASSWORD_MAX
@@ -222,6 +229,90 @@ class LinkRowForm(Form):
     )
 
 
+SOURCES_MAX = 50
+SOURCE_SEPARATOR = " | "
+
+
+def format_sources(rows):
+    """The sources field's text: one source a line, ``title | URL | publisher | date``."""
+    return "\n".join(
+        SOURCE_SEPARATOR.join((r["title"], r["url"], r["publisher"], r["accessed"])) for r in rows
+    )
+
+
+def parse_sources(text):
+    """(rows, errors) from the sources field; each error names its line."""
+    import datetime as dt
+
+    rows, errors = [], []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) < 4:
+            errors.append(
+                _(
+                    "Baris ${n}: tulis judul | URL | penerbit | tanggal diakses.",
+                    mapping={"n": number},
+                )
+            )
+            continue
+        title, url, publisher, accessed = "|".join(parts[:-3]).strip(), *parts[-3:]
+        try:
+            dt.date.fromisoformat(accessed)
+            date_ok = len(accessed) == 10
+        except ValueError:
+            date_ok = False
+        if not title or len(title) > TITLE_MAX or len(publisher) > PUBLISHER_MAX:
+            errors.append(
+                _(
+                    "Baris ${n}: judul atau penerbit kosong atau terlalu panjang.",
+                    mapping={"n": number},
+                )
+            )
+        elif not re.match(r"^https?://[^\s/$.?#][^\s]*$", url, re.IGNORECASE) or len(url) > URL_MAX:
+            errors.append(
+                _(
+                    "Baris ${n}: URL harus dimulai dengan http:// atau https://.",
+                    mapping={"n": number},
+                )
+            )
+        elif not date_ok:
+            errors.append(
+                _("Baris ${n}: tanggal diakses ditulis YYYY-MM-DD.", mapping={"n": number})
+            )
+        else:
+            rows.append({"title": title, "url": url, "publisher": publisher, "accessed": accessed})
+    if len(rows) > SOURCES_MAX:
+        errors.append(_("Paling banyak ${n} sumber.", mapping={"n": SOURCES_MAX}))
+    return rows, errors
+
+
+FACT_LABELS = {
+    "first_release": _("Rilis pertama (YYYY, YYYY-MM atau YYYY-MM-DD)"),
+    "licence": _("Lisensi (SPDX)"),
+    "maintainer": _("Pengelola"),
+    "latest_version": _("Versi terbaru"),
+    "latest_version_date": _("Tanggal versi terbaru"),
+    "async_support": _("Dukungan async (yes, no, partial)"),
+    "orm": _("ORM bawaan (yes, no, partial)"),
+    "admin": _("Antarmuka admin bawaan (yes, no, partial)"),
+    "template_engine": _("Mesin templat"),
+    "broker": _("Perlu server broker (yes, no)"),
+    "persistence": _("Pesan disimpan di disk (yes, no, partial)"),
+    "protocol": _("Protokol"),
+}
+
+
+def _fact_field(key):
+    validators = [Optional(), Length(max=FACT_MAX), NoBidiOverrides()]
+    if key in DATE_FACTS:
+        validators.append(
+            Regexp(FACT_DATE_PATTERN, message=_("Tanggal ditulis YYYY, YYYY-MM atau YYYY-MM-DD."))
+        )
+    return StringField(FACT_LABELS[key], filters=[strip_nfc], validators=validators)
+
+
 class ItemForm(BaseForm):
     """The edit form of a topic or an example: both languages, links, and the version loaded.
 
@@ -271,6 +362,11 @@ class ItemForm(BaseForm):
     )
     version = HiddenField()
     links = FieldList(FormField(LinkRowForm), min_entries=0)
+    sources = TextAreaField(
+        _("Sumber (satu per baris: judul | URL | penerbit | tanggal diakses)"),
+        filters=[strip_nfc],
+        validators=[Length(max=SOURCES_MAX * 1200)],
+    )
 
     def __init__(self, formdata=None, dbsession=None, item=None, item_type="topic", **kwargs):
         super().__init__(formdata, **kwargs)
@@ -296,6 +392,12 @@ class ItemForm(BaseForm):
             raise ValidationError(
                 _("Slug ini sudah dipakai (atau pernah dipakai) oleh halaman lain.")
             )
+
+    def validate_sources(self, field):
+        rows, errors = parse_sources(field.data)
+        if errors:
+            raise ValidationError(" ".join(errors))
+        self.source_rows = rows
 
     def validate_en_title(self, field):
         if not field.data and (self.en_summary.data or self.en_body.data):
@@ -367,6 +469,11 @@ class TopicForm(ItemForm):
             ),
         ],
     )
+
+
+for _key in FACT_KEYS:
+    setattr(TopicForm, f"fact_{_key}", _fact_field(_key))
+del _key
 
 
 class ExampleForm(ItemForm):

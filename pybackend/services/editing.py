@@ -5,12 +5,14 @@ locking), applies the change, and appends an immutable revision with the full te
 both languages and the links, all in the caller's transaction.
 """
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
-from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
+from ..models import Example, Fact, Item, ItemText, Link, Revision, SlugHistory, Source, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
+from ..models.source import FACT_KEYS
 from . import audit, clock, pages, translations
 from .content import update_references
 
@@ -39,6 +41,9 @@ class Draft:
     texts: dict  # lang -> {"title", "summary", "body"}
     links: list = field(default_factory=list)  # [{"target_id", "kind", "note_id", "note_en"}]
     translation_current: bool = False  # the English text was checked against the source
+    # None leaves them as they are; a list (a dict) replaces them.
+    sources: list | None = None  # [{"title", "url", "publisher", "accessed": "YYYY-MM-DD"}]
+    facts: dict | None = None  # key -> value, topics only (FACT_KEYS)
 
 
 def snapshot(item):
@@ -64,6 +69,8 @@ def snapshot(item):
             }
             for link in links
         ],
+        "sources": [source.as_dict() for source in item.sources],
+        "facts": {key: item.facts[key].value for key in FACT_KEYS if key in item.facts},
     }
 
 
@@ -187,6 +194,10 @@ def _apply(dbsession, item, draft):
         english.source_version = source.version
     if draft.links is not None:
         _set_links(dbsession, item, draft.links)
+    if draft.sources is not None:
+        _set_sources(item, draft.sources)
+    if draft.facts is not None:
+        _set_facts(item, draft.facts if item.type == "topic" else {})
     update_references(dbsession, item)
     dbsession.flush()
     return source_changed
@@ -215,6 +226,35 @@ def _set_links(dbsession, item, rows):
             )
         )
     dbsession.flush()
+
+
+def _set_sources(item, rows):
+    wanted = [
+        (row["title"], row["url"], row.get("publisher", ""), dt.date.fromisoformat(row["accessed"]))
+        for row in rows
+    ]
+    have = [(s.title, s.url, s.publisher, s.accessed) for s in item.sources]
+    if wanted == have:
+        return
+    item.sources.clear()
+    for position, (title, url, publisher, accessed) in enumerate(wanted):
+        item.sources.append(
+            Source(title=title, url=url, publisher=publisher, accessed=accessed, position=position)
+        )
+
+
+def _set_facts(item, values):
+    for key in list(item.facts):
+        if not values.get(key):
+            del item.facts[key]
+    for key in FACT_KEYS:
+        value = values.get(key) or ""
+        if not value:
+            continue
+        if key in item.facts:
+            item.facts[key].value = value
+        else:
+            item.facts[key] = Fact(key=key, value=value)
 
 
 def create_item(dbsession, item_type, draft, user, comment="", publish=False):
@@ -277,6 +317,9 @@ def revert_to(dbsession, item, revision, expected_version, user, comment=""):
             for lang, values in data["texts"].items()
         },
         links=[link for link in data["links"] if link["target_id"] in existing],
+        # Revisions made before sources and facts existed had none.
+        sources=data.get("sources", []),
+        facts=data.get("facts", {}),
     )
     if draft.fields.get("slug") != item.slug and not slug_available(
         dbsession, item.type, draft.fields["slug"], item

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from ... import security
+from ...forms import format_sources
 from ...i18n import _
+from ...models.source import FACT_KEYS
 from ...models import Revision
 from ...services import editing
 from ...services.diff import word_diff
@@ -34,6 +36,8 @@ FIELDS = (
     ("en.summary", _("Ringkasan (Inggris)")),
     ("en.body", _("Isi (Inggris, Markdown)")),
     ("links", _("Tautan")),
+    ("sources", _("Sumber")),
+    ("facts", _("Fakta")),
 )
 
 
@@ -71,6 +75,11 @@ def field_value(data, key):
     """One field of a snapshot as text; '' when the snapshot lacks it."""
     if key == "links":
         return link_lines(data)
+    if key == "sources":
+        return format_sources(data.get("sources", []))
+    if key == "facts":
+        facts = data.get("facts", {})
+        return "\n".join(f"{name}: {facts[name]}" for name in FACT_KEYS if name in facts)
     if key == "deleted":
         return _("ya") if data.get("deleted") else _("tidak")
     if "." in key:

@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import security
-from ...forms import DeleteForm, ExampleForm, TopicForm
+from ...forms import DeleteForm, ExampleForm, TopicForm, format_sources, parse_sources
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
+from ...models.source import FACT_KEYS
 from ...services import content, editing, lookup
 from ...services.diff import word_diff
 from .. import Paginator
@@ -27,6 +28,8 @@ MERGE_FIELDS = (
     "en_title",
     "en_summary",
     "en_body",
+    "sources",
+    *(f"fact_{key}" for key in FACT_KEYS),
 )
 ITEMS_PER_PAGE = 50
 
@@ -52,6 +55,10 @@ def form_data(item):
         }
         for link in snap["links"]
     ]
+    # Revisions made before sources and facts existed have neither.
+    data["sources"] = format_sources(snap.get("sources", []))
+    for key in FACT_KEYS:
+        data[f"fact_{key}"] = snap.get("facts", {}).get(key, "")
     return data
 
 
@@ -96,6 +103,12 @@ def draft_from(form):
         },
         links=form.link_rows(),
         translation_current=bool(form.translation_current.data),
+        sources=parse_sources(form.sources.data)[0],
+        facts={
+            key: getattr(form, f"fact_{key}").data or ""
+            for key in FACT_KEYS
+            if hasattr(form, f"fact_{key}")
+        },
     )
 
 
@@ -189,6 +202,7 @@ def item_new(request):
         "item_type": item_type,
         "preview": None,
         "conflict": None,
+        "fact_keys": FACT_KEYS,
     }
     if not posted:
         return result
@@ -249,6 +263,7 @@ def item_edit(request):
         "item_type": item.type,
         "preview": None,
         "conflict": None,
+        "fact_keys": FACT_KEYS,
     }
     if not posted:
         return result
@@ -288,6 +303,10 @@ def _apply_merge_choices(request, item, draft):
             continue
         if name in editing.ITEM_FIELDS:
             draft.fields[name] = saved[name]
+        elif name == "sources":
+            draft.sources = parse_sources(saved[name])[0]
+        elif name.startswith("fact_"):
+            draft.facts[name[5:]] = saved[name]
         else:
             lang, field = ("en", name[3:]) if name.startswith("en_") else ("id", name)
             draft.texts[lang][field] = saved[name]
