@@ -152,10 +152,7 @@ def _after_flush(session, flush_context):
         elif isinstance(obj, (Link, Reference)):
             found = found or changes(session)
             found.own.update((obj.source_id, obj.target_id))
-        elif isinstance(obj, SlugHistory):
-            found = found or changes(session)
-            found.own.add(obj.item_id)
-        elif isinstance(obj, Source):
+        elif isinstance(obj, (SlugHistory, Source)):
             found = found or changes(session)
             found.own.add(obj.item_id)
         elif isinstance(obj, Fact):

@@ -87,7 +87,7 @@ def _create(dbsession, entries, topics_by_slug):
     """Create ``entries`` (published, both texts, links); ``topics_by_slug`` gains them."""
     items = [(_new_item(dbsession, entry), entry) for entry in entries]
     dbsession.flush()
-    for item, entry in items:
+    for item, _entry in items:
         # The English texts were written from the current Indonesian ones.
         item.texts["en"].source_version = item.texts[SOURCE_LANGUAGE].version
         if item.type == "topic":

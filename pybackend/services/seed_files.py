@@ -108,7 +108,8 @@ def check_item(name, data):
     for row in _array_of_tables(name, "relation", data.get("relation", [])):
         _check_keys(name, "[[relation]]", row, RELATION_KEYS, {"target", "kind"})
         if row["kind"] not in SEED_RELATION_KINDS:
-            raise SeedError(f"{name}: relation kind must be one of {', '.join(SEED_RELATION_KINDS)}")
+            kinds = ", ".join(SEED_RELATION_KINDS)
+            raise SeedError(f"{name}: relation kind must be one of {kinds}")
         entry["relation"].append(_link_row(name, "relation", row, "target", slug))
     entry["uses"] = []
     for row in _array_of_tables(name, "uses", data.get("uses", [])):

@@ -32,7 +32,10 @@ def upgrade():
         sa.Column("publisher", sa.String(length=200), nullable=False),
         sa.Column("accessed", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["item_id"], ["items.id"], name=op.f("fk_item_sources_item_id_items"), ondelete="CASCADE"
+            ["item_id"],
+            ["items.id"],
+            name=op.f("fk_item_sources_item_id_items"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_sources")),
     )

@@ -10,8 +10,8 @@ from sqlalchemy.orm import defer, selectinload
 from ... import security
 from ...forms import format_sources
 from ...i18n import _
-from ...models.source import FACT_KEYS
 from ...models import Revision
+from ...models.source import FACT_KEYS
 from ...services import editing
 from ...services.diff import word_diff
 from .. import Paginator
