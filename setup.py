@@ -13,6 +13,7 @@ requires = [
     "Babel>=2.14",
     "Jinja2>=3.1.6",
     "markdown-it-py>=3.0",
+    "mdit-py-plugins>=0.4",
     "nh3>=0.2.17",
     "plaster_pastedeploy",
     "psycopg[binary]>=3.1.18",

@@ -160,6 +160,12 @@ def includeme(config):
         config, "example", f"/examples/{SLUG}", factory=item_factory("example"), cacheable=True
     )
 
+    add_localized_route(config, "guide", "/compare", cacheable=True)
+    add_localized_route(
+        config, "comparison", "/compare/{comparison:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}", cacheable=True
+    )
+    add_localized_route(config, "glossary", "/glossary", cacheable=True)
+
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")
     add_admin_routes(config)

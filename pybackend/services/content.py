@@ -20,7 +20,7 @@ def public_item(dbsession, item_type, slug):
     stmt = (
         select(Item)
         .where(Item.type == item_type, Item.slug == slug, *_public())
-        .options(selectinload(Item.texts))
+        .options(selectinload(Item.texts), selectinload(Item.sources), selectinload(Item.facts))
     )
     return dbsession.scalars(stmt).first()
 
@@ -157,6 +157,11 @@ def resolve_targets(dbsession, targets, public_only=True):
 
 def render_body(request, body, lang=None):
     """Body Markdown as safe HTML, internal links pointing at today's pages in ``lang``."""
+    return render_document(request, body, lang)[0]
+
+
+def render_document(request, body, lang=None):
+    """(safe HTML, table of contents) of a body; see markdown.render_document."""
     targets = markdown.internal_targets(body)
     items = resolve_targets(request.dbsession, targets)
     for target in targets:
@@ -172,7 +177,7 @@ def render_body(request, body, lang=None):
         )
         for target in targets
     )
-    return markdown.render(body, resolved)
+    return markdown.render_document(body, resolved)
 
 
 def update_references(dbsession, item):
