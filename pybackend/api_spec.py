@@ -7,6 +7,7 @@ and the tests check every response against this document, so the two cannot drif
 import functools
 
 from .models.item import LANGUAGES, SLUG_MAX, SLUG_PATTERN, SOURCE_LANGUAGE, TOPIC_KINDS
+from .models.source import FACT_KEYS
 from .services.search import MAX_QUERY_LENGTH as SEARCH_QUERY_MAX
 from .views import MAX_PAGE
 
@@ -16,7 +17,12 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 # How a topic relates to a linked topic: "successor_of" read from the other end is
 # "predecessor_of" (Pyramid is successor_of Pylons; Pylons is predecessor_of Pyramid).
-RELATIONS = ("alternative_to", "successor_of", "predecessor_of", "related_to")
+# Likewise "built_on" is "foundation_of" from the other end; "uses" is outgoing only (the
+# topics that use it are in ``used_by``).
+RELATIONS = (
+    "alternative_to", "successor_of", "predecessor_of", "related_to", "built_on",
+    "foundation_of", "uses",
+)  # fmt: skip
 ITEM_TYPES = ("topic", "example")
 RETRY_AFTER_SECONDS = 5
 
@@ -125,6 +131,7 @@ def _detail(item_type):
     }
     if item_type == "topic":
         properties["package"] = {"type": ["string", "null"], "description": "The PyPI name."}
+        properties["facts"] = _array(_schema("Fact"))
     properties.update(
         {
             "body_markdown": _string("Internal links look like `[Django](topic:django)`."),
@@ -133,6 +140,7 @@ def _detail(item_type):
                 "type": "boolean",
                 "description": "The English text was made from an older Indonesian text.",
             },
+            "sources": _array(_schema("Source")),
         }
     )
     if item_type == "topic":
@@ -187,6 +195,26 @@ def _schemas():
                 note=_string("May be empty."),
             )
         ),
+        "Source": _object(
+            {
+                "title": _string(),
+                "url": URL,
+                "publisher": _string("May be empty."),
+                "accessed": _string("The day the source was read.", format="date"),
+            },
+            "A work the item cites.",
+        ),
+        "Fact": _object(
+            {
+                "key": _string(enum=list(FACT_KEYS)),
+                "value": _string(
+                    "Language-neutral. Dates are `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; yes/no "
+                    "facts are `yes`, `no` or `partial`."
+                ),
+            },
+            "One known fact; unknown ones are left out.",
+        ),
+        **guide_schemas(),
         "TopicSummary": _object(_summary("topic")),
         "ExampleSummary": _object(_summary("example")),
         "Topic": _object(_detail("topic")),
@@ -273,6 +301,14 @@ def _parameters():
         )
         | {"example": "web framework"},
         "topic_slug": slug("topic", "django"),
+        "comparison_name": {
+            "name": "comparison",
+            "in": "path",
+            "required": True,
+            "description": "The comparison's name.",
+            "schema": SLUG,
+            "example": "web-frameworks",
+        },
         "example_slug": slug("example", "spotify"),
     }
 
@@ -325,6 +361,74 @@ def _responses():
         "ServiceUnavailable": _error(
             "The database is unavailable; try again after `Retry-After` seconds.",
             **{"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 0}}},
+        ),
+    }
+
+
+def guide_schemas():
+    """The comparisons and the glossary."""
+    return {
+        "ComparisonSummary": _object(
+            {
+                "name": SLUG,
+                "title": _string(),
+                "summary": _string(),
+                "url": _string("The HTML page in the requested language.", format="uri"),
+                "api_url": URL,
+            }
+        ),
+        "ComparisonList": _object({"items": _array(_schema("ComparisonSummary"))}),
+        "Comparison": _object(
+            {
+                "name": SLUG,
+                "title": _string(),
+                "summary": _string(),
+                "url": _string("The HTML page in the requested language.", format="uri"),
+                "api_url": URL,
+                "facts": _array(_string(enum=list(FACT_KEYS))),
+                "items": _array(_object(_linked_item(facts=_array(_schema("Fact"))))),
+                "missing": _array(SLUG),
+            }
+        ),
+        "Glossary": _object(
+            {
+                "items": _array(
+                    _object(
+                        {
+                            "id": _string("The Indonesian term."),
+                            "en": _string("The English term."),
+                            "note": _string("In the requested language."),
+                            "url": _string("The term on the glossary page.", format="uri"),
+                        }
+                    )
+                )
+            }
+        ),
+    }
+
+
+def guide_paths(errors):
+    return {
+        "/api/v1/comparisons": _operation(
+            "comparisons_list",
+            "The comparison pages",
+            ["lang"],
+            _ok(_schema("ComparisonList"), "Every comparison."),
+            errors,
+        ),
+        "/api/v1/comparisons/{comparison}": _operation(
+            "comparisons_get",
+            "One comparison: its topics side by side, with their facts",
+            ["comparison_name", "lang"],
+            _ok(_schema("Comparison"), "The comparison; `missing` lists topics not published."),
+            errors,
+        ),
+        "/api/v1/glossary": _operation(
+            "glossary_list",
+            "The Indonesian terms the site uses, with their English equivalents",
+            ["lang"],
+            _ok(_schema("Glossary"), "Every term."),
+            errors,
         ),
     }
 
@@ -404,6 +508,7 @@ def _paths():
             content_errors,
             redirects=True,
         ),
+        **guide_paths(content_errors),
         "/api/v1/search": _operation(
             "search",
             "Full-text search over published topics and examples",
@@ -431,6 +536,8 @@ def openapi_document(server_url):
         "tags": [
             {"name": "topics", "description": "Languages, frameworks, libraries, messaging."},
             {"name": "examples", "description": "Services built with them."},
+            {"name": "comparisons", "description": "Topics side by side, from their facts."},
+            {"name": "glossary"},
             {"name": "search"},
             {"name": "meta"},
         ],

@@ -42,7 +42,7 @@ from .models.source import (
     PUBLISHER_MAX,
 )
 from .models.user import ROLES, USERNAME_PATTERN
-from .services.content import RELATION_KINDS
+from .services.content import TOPIC_LINK_KINDS
 from .services.passwords import MAX_LENGTH as PASSWORD_MAX
 from .services.passwords import policy_errors
 
@@ -376,7 +376,7 @@ class ItemForm(BaseForm):
         self.link_targets = {}  # slug -> topic id, once validated
         for row in self.links:
             row.form.kind.choices = (
-                [(k, k) for k in RELATION_KINDS] if item_type == "topic" else [("uses", "uses")]
+                [(k, k) for k in TOPIC_LINK_KINDS] if item_type == "topic" else [("uses", "uses")]
             )
 
     def validate_slug(self, field):
@@ -408,7 +408,7 @@ class ItemForm(BaseForm):
         page itself. The error goes on the row's field; the editor's text stays."""
         from .services.lookup import ids_for_slugs
 
-        kinds = {"uses"} if self.item_type == "example" else set(RELATION_KINDS)
+        kinds = {"uses"} if self.item_type == "example" else set(TOPIC_LINK_KINDS)
         rows = [row.form for row in self.links if row.form.target.data]
         slugs = {row.target.data for row in rows if re.match(SLUG_PATTERN, row.target.data)}
         known = ids_for_slugs(self.dbsession, "topic", slugs) if self.dbsession else {}

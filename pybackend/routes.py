@@ -161,9 +161,8 @@ def includeme(config):
     )
 
     add_localized_route(config, "guide", "/compare", cacheable=True)
-    add_localized_route(
-        config, "comparison", "/compare/{comparison:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}", cacheable=True
-    )
+    comparison = "{comparison:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
+    add_localized_route(config, "comparison", f"/compare/{comparison}", cacheable=True)
     add_localized_route(config, "glossary", "/glossary", cacheable=True)
 
     config.add_route("login", "/login")
@@ -177,6 +176,9 @@ def includeme(config):
         ("api.topic", f"/api/v1/topics/{SLUG}"),
         ("api.examples", "/api/v1/examples"),
         ("api.example", f"/api/v1/examples/{SLUG}"),
+        ("api.comparisons", "/api/v1/comparisons"),
+        ("api.comparison", "/api/v1/comparisons/" + comparison),
+        ("api.glossary", "/api/v1/glossary"),
         ("api.search", "/api/v1/search"),
     ):
         config.add_route(name, pattern)

@@ -112,9 +112,5 @@ def matching(query, translate):
         for c in COMPARISONS
         if all(w in f"{translate(c.title)} {' '.join(c.slugs)}".lower() for w in words)
     ]
-    terms = [
-        t
-        for t in glossary()
-        if all(w in f"{t['id']} {t['en']}".lower() for w in words)
-    ]
+    terms = [t for t in glossary() if all(w in f"{t['id']} {t['en']}".lower() for w in words)]
     return comparisons, terms

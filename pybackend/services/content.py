@@ -7,7 +7,10 @@ from ..models import Item, Link, Reference, SlugHistory
 from ..models.item import SOURCE_LANGUAGE, TOPIC_KINDS
 from . import markdown, pages
 
-RELATION_KINDS = ("alternative_to", "successor_of", "related_to")
+RELATION_KINDS = ("alternative_to", "successor_of", "related_to", "built_on")
+# A topic may also use another (Celery uses RabbitMQ): shown as "uses" on its page and
+# as "used by" on the other's.
+TOPIC_LINK_KINDS = (*RELATION_KINDS, "uses")
 
 _kind_order = case({kind: n for n, kind in enumerate(TOPIC_KINDS)}, value=Item.kind, else_=99)
 
@@ -119,8 +122,15 @@ def uses(dbsession, example):
 
 
 def related(dbsession, topic):
-    """Related topics as (link, other, outgoing): outgoing "successor_of" reads "successor of"."""
-    return _other_public_side(dbsession, topic, RELATION_KINDS)
+    """Related topics as (link, other, outgoing): outgoing "successor_of" reads "successor of".
+
+    The topics it uses are here too; those that use it are in ``used_by``.
+    """
+    return [
+        row
+        for row in _other_public_side(dbsession, topic, TOPIC_LINK_KINDS)
+        if row[0].kind != "uses" or row[2]
+    ]
 
 
 def backlinks(dbsession, item):

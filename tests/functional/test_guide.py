@@ -93,3 +93,10 @@ def test_glossary_has_anchors_and_both_languages(testapp):
     res = testapp.get("/en/glossary")
     term = res.html.find("dt", id="basis-data")
     assert "database" in term.get_text() and term.find("span", lang="id")
+
+
+def test_sitemap_lists_the_guide_pages_in_both_languages(testapp):
+    res = testapp.get("/sitemap.xml?page=1")
+    for path in ("/compare", "/compare/web-frameworks", "/compare/task-queues", "/glossary"):
+        assert f"<loc>http://example.com{path}</loc>" in res.text
+        assert f'href="http://example.com/en{path}"' in res.text
