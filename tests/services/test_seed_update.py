@@ -75,10 +75,10 @@ def test_untouched_items_get_the_new_text_and_edited_ones_are_kept(dbsession):
         if entry["slug"] in ("flask", "django"):
             entry["en"]["body"] += "\n\nA new paragraph."
     django = _item(dbsession, "topic", "django")
-    draft = editing.Draft(
-        fields={},
-        texts={lang: {n: getattr(t, n) for n in editing.TEXT_FIELDS} for lang, t in django.texts.items()},
-    )  # fmt: skip
+    texts = {
+        lang: {n: getattr(t, n) for n in editing.TEXT_FIELDS} for lang, t in django.texts.items()
+    }
+    draft = editing.Draft(fields={}, texts=texts)
     draft.texts["id"]["summary"] = "Ringkasan dari editor."
     editing.update_item(dbsession, django, django.version, draft, _editor(dbsession))
     report = update_seed(dbsession, data=data)
