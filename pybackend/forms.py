@@ -396,7 +396,9 @@ class ItemForm(BaseForm):
     def validate_sources(self, field):
         rows, errors = parse_sources(field.data)
         if errors:
-            raise ValidationError(" ".join(errors))
+            # One message per faulty line (each a translation string with its line number).
+            field.errors.extend(errors[:-1])
+            raise ValidationError(errors[-1])
         self.source_rows = rows
 
     def validate_en_title(self, field):
