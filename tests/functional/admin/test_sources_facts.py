@@ -5,7 +5,7 @@ import webtest
 from sqlalchemy import select
 
 from pybackend.models import Item, Revision
-from tests.functional.admin_helpers import login, logged_in, make_user
+from tests.functional.admin_helpers import logged_in, login, make_user
 
 LINE = "Flask documentation | https://flask.palletsprojects.com/ | Pallets | 2026-12-01"
 
