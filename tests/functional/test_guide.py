@@ -100,3 +100,38 @@ def test_sitemap_lists_the_guide_pages_in_both_languages(testapp):
     for path in ("/compare", "/compare/web-frameworks", "/compare/task-queues", "/glossary"):
         assert f"<loc>http://example.com{path}</loc>" in res.text
         assert f'href="http://example.com/en{path}"' in res.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/topics/django",
+        "/en/topics/python",
+        "/examples/reddit",
+        "/compare",
+        "/compare/web-frameworks",
+        "/en/compare/task-queues",
+        "/glossary",
+        "/en/glossary",
+    ],
+)
+def test_ids_are_unique_and_every_fragment_link_has_a_target(testapp, path):
+    html = testapp.get(path).html
+    ids = [el["id"] for el in html.find_all(id=True)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for link in html.find_all("a", href=True):
+        if link["href"].startswith("#"):
+            assert link["href"][1:] in ids, link
+
+
+def test_long_pages_have_contents_and_a_last_updated_date(testapp, dbsession):
+    res = testapp.get("/en/topics/django")
+    toc = res.html.find("nav", class_="toc")
+    assert toc.h2.get_text() == "Contents"
+    first = toc.find("a")["href"][1:]
+    heading = res.html.find(id=first)
+    assert heading.name == "h2" and heading.find("a", class_="header-anchor")["href"] == "#" + first
+    updated = res.html.find("p", class_="updated")
+    django = _topic(dbsession, "django")
+    assert "Last updated" in updated.get_text()
+    assert updated.time["datetime"] == django.updated_at.strftime("%Y-%m-%d")

@@ -79,9 +79,7 @@ def test_history_diff_and_restore_cover_sources(testapp, dbsession, editor):
     last = dbsession.scalars(
         select(Revision).where(Revision.item_id == topic.id).order_by(Revision.number.desc())
     ).first()
-    diff = testapp.get(
-        f"/admin/topics/{topic.id}/diff?from={last.number - 1}&to={last.number}"
-    )
+    diff = testapp.get(f"/admin/topics/{topic.id}/diff?from={last.number - 1}&to={last.number}")
     section = next(
         s for s in diff.html.find_all("section", class_="diff-field") if s.h2.text == "Sumber"
     )
