@@ -135,3 +135,13 @@ def test_long_pages_have_contents_and_a_last_updated_date(testapp, dbsession):
     django = _topic(dbsession, "django")
     assert "Last updated" in updated.get_text()
     assert updated.time["datetime"] == django.updated_at.strftime("%Y-%m-%d")
+
+
+def test_search_points_to_comparisons_and_glossary_terms(testapp):
+    section = testapp.get("/en/search?q=kafka").html.find("section", class_="search-guide")
+    assert section.find("a", href="/en/compare/messaging")
+    section = testapp.get("/search?q=basis").html.find("section", class_="search-guide")
+    assert section.find("a", href="/glossary#basis-data")
+    assert (
+        testapp.get("/search?q=nothingmatches").html.find("section", class_="search-guide") is None
+    )
