@@ -175,6 +175,17 @@ class UserEditForm(BaseForm):
     version = HiddenField(validators=[InputRequired()])
 
 
+class LanguageForm(BaseForm):
+    """The language a user works in, in the editors' area."""
+
+    lang = SelectField(
+        _("Bahasa ruang editor"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        validators=[InputRequired()],
+    )
+    next = HiddenField(validators=[Length(max=2000)])
+
+
 class PasswordChangeForm(NewPasswordMixin, BaseForm):
     current_password = PasswordField(
         _("Kata sandi sekarang"),

@@ -82,6 +82,7 @@ def add_admin_routes(config):
     config.add_route("admin.user", f"/admin/users/{ID}", factory=admin_user_factory)
     config.add_route("admin.audit", "/admin/audit")
     config.add_route("admin.password", "/admin/password")
+    config.add_route("admin.language", "/admin/language")
 
 
 class AdminResource:
