@@ -6,6 +6,7 @@ and the tests check every response against this document, so the two cannot drif
 
 import functools
 
+from . import api_spec_guide
 from .models.item import LANGUAGES, SLUG_MAX, SLUG_PATTERN, SOURCE_LANGUAGE, TOPIC_KINDS
 from .models.source import FACT_KEYS
 from .services.search import MAX_QUERY_LENGTH as SEARCH_QUERY_MAX
@@ -214,7 +215,7 @@ def _schemas():
             },
             "One known fact; unknown ones are left out.",
         ),
-        **guide_schemas(),
+        **api_spec_guide.guide_schemas(),
         "TopicSummary": _object(_summary("topic")),
         "ExampleSummary": _object(_summary("example")),
         "Topic": _object(_detail("topic")),
@@ -365,74 +366,6 @@ def _responses():
     }
 
 
-def guide_schemas():
-    """The comparisons and the glossary."""
-    return {
-        "ComparisonSummary": _object(
-            {
-                "name": SLUG,
-                "title": _string(),
-                "summary": _string(),
-                "url": _string("The HTML page in the requested language.", format="uri"),
-                "api_url": URL,
-            }
-        ),
-        "ComparisonList": _object({"items": _array(_schema("ComparisonSummary"))}),
-        "Comparison": _object(
-            {
-                "name": SLUG,
-                "title": _string(),
-                "summary": _string(),
-                "url": _string("The HTML page in the requested language.", format="uri"),
-                "api_url": URL,
-                "facts": _array(_string(enum=list(FACT_KEYS))),
-                "items": _array(_object(_linked_item(facts=_array(_schema("Fact"))))),
-                "missing": _array(SLUG),
-            }
-        ),
-        "Glossary": _object(
-            {
-                "items": _array(
-                    _object(
-                        {
-                            "id": _string("The Indonesian term."),
-                            "en": _string("The English term."),
-                            "note": _string("In the requested language."),
-                            "url": _string("The term on the glossary page.", format="uri"),
-                        }
-                    )
-                )
-            }
-        ),
-    }
-
-
-def guide_paths(errors):
-    return {
-        "/api/v1/comparisons": _operation(
-            "comparisons_list",
-            "The comparison pages",
-            ["lang"],
-            _ok(_schema("ComparisonList"), "Every comparison."),
-            errors,
-        ),
-        "/api/v1/comparisons/{comparison}": _operation(
-            "comparisons_get",
-            "One comparison: its topics side by side, with their facts",
-            ["comparison_name", "lang"],
-            _ok(_schema("Comparison"), "The comparison; `missing` lists topics not published."),
-            errors,
-        ),
-        "/api/v1/glossary": _operation(
-            "glossary_list",
-            "The Indonesian terms the site uses, with their English equivalents",
-            ["lang"],
-            _ok(_schema("Glossary"), "Every term."),
-            errors,
-        ),
-    }
-
-
 def _ok(schema, description):
     return {
         "description": description,
@@ -508,7 +441,7 @@ def _paths():
             content_errors,
             redirects=True,
         ),
-        **guide_paths(content_errors),
+        **api_spec_guide.guide_paths(content_errors),
         "/api/v1/search": _operation(
             "search",
             "Full-text search over published topics and examples",

@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from ... import security
-from ...forms import format_sources
 from ...i18n import _
 from ...models import Revision
 from ...models.source import FACT_KEYS
 from ...services import editing
 from ...services.diff import word_diff
+from ...source_forms import format_sources
 from .. import Paginator
 from ..errors import error_response
 from . import admin_view_config

@@ -6,12 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import security
-from ...forms import DeleteForm, ExampleForm, TopicForm, format_sources, parse_sources
+from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
 from ...models.source import FACT_KEYS
 from ...services import content, editing, lookup
 from ...services.diff import word_diff
+from ...source_forms import format_sources, parse_sources
 from .. import Paginator
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
 
