@@ -136,9 +136,11 @@ class SeedReport:
 def _edited(dbsession, item):
     """True when someone changed the item after the seed made it.
 
-    An editor's revision (one with a user), or a state that is not the one its newest
-    revision recorded (a change made around the editing service), both count.
+    An editor's revision (one with a user), a state that is not the one its newest
+    revision recorded (a change made around the editing service), or the trash, all count.
     """
+    if item.deleted_at is not None:
+        return True
     by_editor = dbsession.scalar(
         select(exists().where(Revision.item_id == item.id, Revision.user_id.is_not(None)))
     )
