@@ -34,6 +34,9 @@ def locale_negotiator(request):
         except Exception:  # noqa: BLE001 - the database may be away: an error page still renders
             user = None
         return getattr(user, "lang", None) or SOURCE_LANGUAGE
+    if path == "/login":
+        # The login form of an English page carries ?lang=en (no one is known yet).
+        return "en" if request.GET.get("lang") == "en" else SOURCE_LANGUAGE
     return language_of_path(path)
 
 

@@ -52,3 +52,13 @@ def test_next_must_stay_in_the_editors_area(testapp, dbsession):
 def test_anonymous_cannot_choose(testapp):
     res = testapp.post("/admin/language", {"lang": "en"}, status=303)
     assert res.location.startswith("http://example.com/login?")
+
+
+def test_the_login_page_of_an_english_page_is_in_english(testapp):
+    link = testapp.get("/en/").html.find("a", string="Editor login")
+    assert link["href"] == "/login?lang=en"
+    page = testapp.get(link["href"])
+    assert '<html lang="en">' in page.text
+    assert page.html.find("form", class_="stack")["action"] == "/login?lang=en"
+    assert '<html lang="id">' in testapp.get("/login").text
+    assert '<html lang="id">' in testapp.get("/login?lang=xx").text
