@@ -21,6 +21,7 @@ def every_get_path(app):
             "item_type": "topics",
             "id": "1",
             "number": "1",
+            "comparison": "web-frameworks",
         }
         paths.append(route["object"].generate(values))
     return sorted(paths)

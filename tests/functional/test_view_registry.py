@@ -14,7 +14,14 @@ from tests.functional.admin_helpers import csrf, logged_in, make_user
 
 # Views anyone may call, on purpose.
 PUBLIC_WITHOUT_PERMISSION = {"login", "logout", "healthz", "readyz"}
-EXAMPLE = {"item_type": "topics", "id": "1", "number": "1", "slug": "django", "user_id": "1"}
+EXAMPLE = {
+    "item_type": "topics",
+    "id": "1",
+    "number": "1",
+    "slug": "django",
+    "user_id": "1",
+    "comparison": "web-frameworks",
+}
 
 
 def route_views(app):
@@ -164,6 +171,7 @@ def real_paths(app, dbsession, user):
             "number": str(revision.number),
             "slug": example.slug if route_name.endswith("example") else topic.slug,
             "subpath": ("css", "site.css"),
+            "comparison": "web-frameworks",
         }
         paths[route_name] = introspector.get("routes", route_name)["object"].generate(values)
     return paths
