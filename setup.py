@@ -57,6 +57,7 @@ requires = [
     "Jinja2>=3.1.6",
     "markdown-it-py>=3.0",
     "MarkupSafe>=2.1",
+    "mdit-py-plugins>=0.4",
     "nh3>=0.3.0",
     # Pillow 10.3 fixed the last decoding CVEs we rely on it for (CVE-2024-28219).
     "Pillow>=10.3",

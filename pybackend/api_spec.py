@@ -6,7 +6,9 @@ and the tests check every response against this document, so the two cannot drif
 
 import functools
 
+from . import api_spec_guide
 from .models.item import LANGUAGES, SLUG_MAX, SLUG_PATTERN, SOURCE_LANGUAGE, TOPIC_KINDS
+from .models.source import FACT_KEYS
 from .services.search import MAX_QUERY_LENGTH as SEARCH_QUERY_MAX
 from .views import MAX_PAGE
 
@@ -16,7 +18,12 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 # How a topic relates to a linked topic: "successor_of" read from the other end is
 # "predecessor_of" (Pyramid is successor_of Pylons; Pylons is predecessor_of Pyramid).
-RELATIONS = ("alternative_to", "successor_of", "predecessor_of", "related_to")
+# Likewise "built_on" is "foundation_of" from the other end; "uses" is outgoing only (the
+# topics that use it are in ``used_by``).
+RELATIONS = (
+    "alternative_to", "successor_of", "predecessor_of", "related_to", "built_on",
+    "foundation_of", "uses",
+)  # fmt: skip
 ITEM_TYPES = ("topic", "example")
 RETRY_AFTER_SECONDS = 5
 
@@ -125,6 +132,7 @@ def _detail(item_type):
     }
     if item_type == "topic":
         properties["package"] = {"type": ["string", "null"], "description": "The PyPI name."}
+        properties["facts"] = _array(_schema("Fact"))
     properties.update(
         {
             "body_markdown": _string("Internal links look like `[Django](topic:django)`."),
@@ -133,6 +141,7 @@ def _detail(item_type):
                 "type": "boolean",
                 "description": "The English text was made from an older Indonesian text.",
             },
+            "sources": _array(_schema("Source")),
         }
     )
     if item_type == "topic":
@@ -187,6 +196,26 @@ def _schemas():
                 note=_string("May be empty."),
             )
         ),
+        "Source": _object(
+            {
+                "title": _string(),
+                "url": URL,
+                "publisher": _string("May be empty."),
+                "accessed": _string("The day the source was read.", format="date"),
+            },
+            "A work the item cites.",
+        ),
+        "Fact": _object(
+            {
+                "key": _string(enum=list(FACT_KEYS)),
+                "value": _string(
+                    "Language-neutral. Dates are `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; yes/no "
+                    "facts are `yes`, `no` or `partial`."
+                ),
+            },
+            "One known fact; unknown ones are left out.",
+        ),
+        **api_spec_guide.guide_schemas(),
         "TopicSummary": _object(_summary("topic")),
         "ExampleSummary": _object(_summary("example")),
         "Topic": _object(_detail("topic")),
@@ -273,6 +302,14 @@ def _parameters():
         )
         | {"example": "web framework"},
         "topic_slug": slug("topic", "django"),
+        "comparison_name": {
+            "name": "comparison",
+            "in": "path",
+            "required": True,
+            "description": "The comparison's name.",
+            "schema": SLUG,
+            "example": "web-frameworks",
+        },
         "example_slug": slug("example", "spotify"),
     }
 
@@ -404,6 +441,7 @@ def _paths():
             content_errors,
             redirects=True,
         ),
+        **api_spec_guide.guide_paths(content_errors),
         "/api/v1/search": _operation(
             "search",
             "Full-text search over published topics and examples",
@@ -431,6 +469,8 @@ def openapi_document(server_url):
         "tags": [
             {"name": "topics", "description": "Languages, frameworks, libraries, messaging."},
             {"name": "examples", "description": "Services built with them."},
+            {"name": "comparisons", "description": "Topics side by side, from their facts."},
+            {"name": "glossary"},
             {"name": "search"},
             {"name": "meta"},
         ],

@@ -34,10 +34,12 @@ from .models.item import (
     TOPIC_KINDS,
     URL_MAX,
 )
+from .models.source import DATE_FACTS, FACT_DATE_PATTERN, FACT_KEYS, FACT_MAX
 from .models.user import ROLES, USERNAME_PATTERN
-from .services.content import RELATION_KINDS
+from .services.content import TOPIC_LINK_KINDS
 from .services.passwords import MAX_LENGTH as PASSWORD_MAX
 from .services.passwords import policy_errors
+from .source_forms import FACT_LABELS, SOURCES_MAX, parse_sources
 
 # C0 controls and DEL, except tab, newline and carriage return.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -168,6 +170,17 @@ class UserEditForm(BaseForm):
     version = HiddenField(validators=[InputRequired()])
 
 
+class LanguageForm(BaseForm):
+    """The language a user works in, in the editors' area."""
+
+    lang = SelectField(
+        _("Bahasa ruang editor"),
+        choices=[("id", "Bahasa Indonesia"), ("en", "English")],
+        validators=[InputRequired()],
+    )
+    next = HiddenField(validators=[Length(max=2000)])
+
+
 class PasswordChangeForm(NewPasswordMixin, BaseForm):
     current_password = PasswordField(
         _("Kata sandi sekarang"),
@@ -233,6 +246,15 @@ class ImagesInBody:
                 raise ValidationError(error)
 
 
+def fact_field(key):
+    validators = [Optional(), Length(max=FACT_MAX), NoBidiOverrides()]
+    if key in DATE_FACTS:
+        validators.append(
+            Regexp(FACT_DATE_PATTERN, message=_("Tanggal ditulis YYYY, YYYY-MM atau YYYY-MM-DD."))
+        )
+    return StringField(FACT_LABELS[key], filters=[strip_nfc], validators=validators)
+
+
 class ItemForm(BaseForm):
     """The edit form of a topic or an example: both languages, links, and the version loaded.
 
@@ -284,6 +306,11 @@ class ItemForm(BaseForm):
     )
     version = HiddenField()
     links = FieldList(FormField(LinkRowForm), min_entries=0)
+    sources = TextAreaField(
+        _("Sumber (satu per baris: judul | URL | penerbit | tanggal diakses)"),
+        filters=[strip_nfc],
+        validators=[Length(max=SOURCES_MAX * 1200)],
+    )
 
     def __init__(self, formdata=None, dbsession=None, item=None, item_type="topic", **kwargs):
         super().__init__(formdata, **kwargs)
@@ -293,7 +320,7 @@ class ItemForm(BaseForm):
         self.link_targets = {}  # slug -> topic id, once validated
         for row in self.links:
             row.form.kind.choices = (
-                [(k, k) for k in RELATION_KINDS] if item_type == "topic" else [("uses", "uses")]
+                [(k, k) for k in TOPIC_LINK_KINDS] if item_type == "topic" else [("uses", "uses")]
             )
 
     def validate_slug(self, field):
@@ -310,6 +337,14 @@ class ItemForm(BaseForm):
                 _("Slug ini sudah dipakai (atau pernah dipakai) oleh halaman lain.")
             )
 
+    def validate_sources(self, field):
+        rows, errors = parse_sources(field.data)
+        if errors:
+            # One message per faulty line (each a translation string with its line number).
+            field.errors.extend(errors[:-1])
+            raise ValidationError(errors[-1])
+        self.source_rows = rows
+
     def validate_en_title(self, field):
         if not field.data and (self.en_summary.data or self.en_body.data):
             raise ValidationError(_("Terjemahan bahasa Inggris perlu judul."))
@@ -319,7 +354,7 @@ class ItemForm(BaseForm):
         page itself. The error goes on the row's field; the editor's text stays."""
         from .services.lookup import ids_for_slugs
 
-        kinds = {"uses"} if self.item_type == "example" else set(RELATION_KINDS)
+        kinds = {"uses"} if self.item_type == "example" else set(TOPIC_LINK_KINDS)
         rows = [row.form for row in self.links if row.form.target.data]
         slugs = {row.target.data for row in rows if re.match(SLUG_PATTERN, row.target.data)}
         known = ids_for_slugs(self.dbsession, "topic", slugs) if self.dbsession else {}
@@ -380,6 +415,11 @@ class TopicForm(ItemForm):
             ),
         ],
     )
+
+
+for _key in FACT_KEYS:
+    setattr(TopicForm, f"fact_{_key}", fact_field(_key))
+del _key
 
 
 class ExampleForm(ItemForm):

@@ -16,10 +16,28 @@ def language_of_path(path):
     return SOURCE_LANGUAGE
 
 
+# The editors' area has one address per screen: it speaks each user's chosen language.
+ADMIN_PREFIX = "/admin"
+
+
+def is_admin_path(path):
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+
+
 def locale_negotiator(request):
     # The raw PATH_INFO, not request.path_info: the error page for a path that is not
     # valid UTF-8 must still find its language.
-    return language_of_path(request.environ.get("PATH_INFO", "/"))
+    path = request.environ.get("PATH_INFO", "/")
+    if is_admin_path(path):
+        try:
+            user = request.identity
+        except Exception:  # noqa: BLE001 - the database may be away: an error page still renders
+            user = None
+        return getattr(user, "lang", None) or SOURCE_LANGUAGE
+    if path == "/login":
+        # The login form of an English page carries ?lang=en (no one is known yet).
+        return "en" if request.GET.get("lang") == "en" else SOURCE_LANGUAGE
+    return language_of_path(path)
 
 
 def route_name_for(lang, name):

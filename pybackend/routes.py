@@ -110,6 +110,7 @@ def add_admin_routes(config):
     config.add_route("admin.password", "/admin/password")
     config.add_route("admin.two_factor", "/admin/two-factor")
     config.add_route("admin.settings.two_factor", "/admin/settings/two-factor")
+    config.add_route("admin.language", "/admin/language")
 
 
 class AdminResource:
@@ -197,6 +198,11 @@ def includeme(config):
         config, "example", f"/examples/{SLUG}", factory=item_factory("example"), cacheable=True
     )
 
+    add_localized_route(config, "guide", "/compare", cacheable=True)
+    comparison = "{comparison:[a-z0-9]+(?:-[a-z0-9]+)*(?!\\n)}"
+    add_localized_route(config, "comparison", f"/compare/{comparison}", cacheable=True)
+    add_localized_route(config, "glossary", "/glossary", cacheable=True)
+
     config.add_route("login", "/login")
     config.add_route("login.code", "/login/code")
     # Uploaded images, by content hash (nginx serves the same directory in production).
@@ -213,6 +219,9 @@ def includeme(config):
         ("api.topic", f"/api/v1/topics/{SLUG}"),
         ("api.examples", "/api/v1/examples"),
         ("api.example", f"/api/v1/examples/{SLUG}"),
+        ("api.comparisons", "/api/v1/comparisons"),
+        ("api.comparison", "/api/v1/comparisons/" + comparison),
+        ("api.glossary", "/api/v1/glossary"),
         ("api.search", "/api/v1/search"),
     ):
         config.add_route(name, pattern)

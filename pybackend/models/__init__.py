@@ -25,6 +25,7 @@ from .link import Link, Reference, UnresolvedLink  # noqa: F401
 from .meta import Base  # noqa: F401
 from .page import CacheTag, RenderedPage  # noqa: F401
 from .search import SearchAlias, SearchDocument  # noqa: F401
+from .source import Fact, Source  # noqa: F401
 from .user import LoginAttempt, User, UserSession  # noqa: F401
 
 configure_mappers()

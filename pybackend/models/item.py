@@ -30,7 +30,9 @@ PUBLIC_LIST_INDEXES = (
     ("ix_items_public_type_kind_slug", ("type", "kind", "slug", "id", "status", "deleted_at")),
     ("ix_items_public_type_slug", ("type", "slug", "id", "status", "deleted_at")),
 )
-TOPIC_KINDS = ("language", "framework", "library", "messaging")
+TOPIC_KINDS = (
+    "language", "framework", "library", "messaging", "server", "tool", "concept", "datastore",
+)  # fmt: skip
 STATUSES = ("draft", "published")
 # The English text of an item: none yet, made from an older Indonesian text, or current.
 TRANSLATION_STATES = ("missing", "stale", "current")
@@ -116,7 +118,7 @@ class Item(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     type: Mapped[str] = mapped_column(String(20))
     slug: Mapped[str] = mapped_column(String(SLUG_MAX))
-    # Topics only: language, framework, library or messaging.
+    # Topics only: one of TOPIC_KINDS.
     kind: Mapped[str | None] = mapped_column(String(20))
     # A topic's official site, or an example's own address.
     website: Mapped[str] = mapped_column(String(URL_MAX), default="")

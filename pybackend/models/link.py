@@ -7,7 +7,7 @@ from .item import NOTE_MAX, SLUG_MAX, Item
 from .meta import Base
 
 # "uses": an example uses a topic. The rest relate topics to topics.
-LINK_KINDS = ("uses", "alternative_to", "successor_of", "related_to")
+LINK_KINDS = ("uses", "alternative_to", "successor_of", "related_to", "built_on")
 
 
 class Link(Base):
@@ -17,7 +17,8 @@ class Link(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "target_id", "kind", name="uq_links_source_target_kind"),
         CheckConstraint(
-            "kind IN ('uses', 'alternative_to', 'successor_of', 'related_to')", name="kind"
+            "kind IN ('uses', 'alternative_to', 'successor_of', 'related_to', 'built_on')",
+            name="kind",
         ),
         CheckConstraint("source_id <> target_id", name="not_self"),
         # A page shows the links that end at its item as well as those that start there.

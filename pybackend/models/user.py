@@ -23,11 +23,16 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,49}$"
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'editor')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'editor')", name="role"),
+        CheckConstraint("lang IN ('id', 'en')", name="lang"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
     role: Mapped[str] = mapped_column(String(20))
+    # The language of the editors' area for this user (their own choice; i18n.py).
+    lang: Mapped[str] = mapped_column(String(5), default="id", server_default="id")
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

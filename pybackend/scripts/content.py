@@ -10,6 +10,9 @@
   publish-due                     apply every publish or unpublish time that is due (the
                                   site's processes do it by themselves within about a
                                   second; this is for a timer, e.g. every minute)
+  update-seed [--dry-run]         add the bundled seed items the site lacks, bring the
+                                  items nobody edited to the new seed text, and list the
+                                  edited ones, which are left as they are
 
 Only items already in the trash can be purged (delete them in the editors' area first).
 Without --yes, purge asks for confirmation at a terminal, and refuses when standard
@@ -27,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..models import Item, get_tm_session
-from ..services import audit, editing, pages, schedule
+from ..services import audit, editing, pages, schedule, seed
 
 PROG = "pybackend-content"
 RENDER_BATCH = 200
@@ -54,6 +57,8 @@ def parse_args(argv):
     render.add_argument("--jobs", type=int, default=1, help="processes to render with")
     render.add_argument("--quiet", action="store_true", help="no progress lines")
     sub.add_parser("publish-due", help="apply the publish and unpublish times that are due")
+    update = sub.add_parser("update-seed", help="add new seed content to a running site")
+    update.add_argument("--dry-run", action="store_true", help="report, change nothing")
     return parser.parse_args(argv[1:])
 
 
@@ -108,9 +113,32 @@ def purge(dbsession, item_type, slug, yes=False, stdin=None, out=None):
     print(f"Purged {item_type} {slug!r}; the slug is free again.", file=out)
 
 
+def update_seed(dbsession, dry_run=False, data=None, out=None):
+    """Run services.seed.update_seed and print what it did (or would do)."""
+    out = out or sys.stdout
+    report = seed.update_seed(dbsession, data=data, dry_run=dry_run)
+    verb = "would be " if dry_run else ""
+    for label, names in (
+        (f"{verb}added", report.added),
+        (f"{verb}updated (nobody had edited them)", report.updated),
+        ("kept: edited since the seed, left as they are", report.kept),
+    ):
+        for name in names:
+            print(f"{label}: {name}", file=out)
+    print(
+        f"{len(report.added)} {verb}added, {len(report.updated)} {verb}updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.kept)} kept"
+        + (" (dry run: nothing was changed)" if dry_run else ""),
+        file=out,
+    )
+    return report
+
+
 def run(args, dbsession, stdin=None, out=None):
     if args.command == "list-trash":
         list_trash(dbsession, out or sys.stdout)
+    elif args.command == "update-seed":
+        update_seed(dbsession, dry_run=args.dry_run, out=out)
     else:
         purge(dbsession, args.type, args.slug, yes=args.yes, stdin=stdin, out=out)
 
@@ -223,7 +251,7 @@ def main(argv=sys.argv):
     except (OperationalError, ProgrammingError) as error:
         sys.exit(f"{PROG}: cannot use the database (run initialize_pybackend_db?): {error.orig}")
     except KeyboardInterrupt:
-        sys.exit(f"{PROG}: interrupted; nothing was purged")
+        sys.exit(f"{PROG}: interrupted; nothing was changed")
     finally:
         background = env["registry"].get("pybackend.background_renderer")
         if background is not None:

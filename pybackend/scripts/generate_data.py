@@ -45,7 +45,7 @@ from ..models import (
     get_session_factory,
     get_tm_session,
 )
-from ..models.item import TOPIC_KINDS, utcnow
+from ..models.item import utcnow
 from ..services.pages import purge_everything
 
 PROG = "pybackend-generate"
@@ -354,7 +354,7 @@ class Generator:
         self.start_id = start_id
         self.now = now
         self.width = max(6, len(str(max(n_topics, n_examples))))
-        kinds = TOPIC_KINDS
+        kinds = tuple(NAME_SUFFIX)  # the kinds it has names for
         self.topic_kind = [kinds[i % len(kinds)] for i in range(n_topics)]
         self.topic_name = [make_name(self.rng, kind) for kind in self.topic_kind]
         self.by_kind = {

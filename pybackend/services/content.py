@@ -8,7 +8,10 @@ from ..models import Item, ItemText, Link, Reference, SlugHistory, UnresolvedLin
 from ..models.item import SOURCE_LANGUAGE, TOPIC_KINDS
 from . import markdown, pages
 
-RELATION_KINDS = ("alternative_to", "successor_of", "related_to")
+RELATION_KINDS = ("alternative_to", "successor_of", "related_to", "built_on")
+# A topic may also use another (Celery uses RabbitMQ): shown as "uses" on its page and
+# as "used by" on the other's.
+TOPIC_LINK_KINDS = (*RELATION_KINDS, "uses")
 
 
 def _public():
@@ -20,7 +23,7 @@ def _public():
 _PUBLIC_ITEM = (
     select(Item)
     .where(Item.type == bindparam("type"), Item.slug == bindparam("slug"), *_public())
-    .options(joinedload(Item.texts))
+    .options(joinedload(Item.texts), selectinload(Item.sources), selectinload(Item.facts))
 )
 
 
@@ -190,8 +193,15 @@ def uses(dbsession, example):
 
 
 def related(dbsession, topic):
-    """Related topics as (link, other, outgoing): outgoing "successor_of" reads "successor of"."""
-    return _other_public_side(dbsession, topic, RELATION_KINDS)
+    """Related topics as (link, other, outgoing): outgoing "successor_of" reads "successor of".
+
+    The topics it uses are here too; those that use it are in ``used_by``.
+    """
+    return [
+        row
+        for row in _other_public_side(dbsession, topic, TOPIC_LINK_KINDS)
+        if row[0].kind != "uses" or row[2]
+    ]
 
 
 _BACKLINKS = (
@@ -230,6 +240,11 @@ def resolve_targets(dbsession, targets, public_only=True):
 
 def render_body(request, body, lang=None):
     """Body Markdown as safe HTML, internal links pointing at today's pages in ``lang``."""
+    return render_document(request, body, lang)[0]
+
+
+def render_document(request, body, lang=None):
+    """(safe HTML, table of contents) of a body; see markdown.render_document."""
     targets = markdown.internal_targets(body)
     items = resolve_targets(request.dbsession, targets)
     for target in targets:
@@ -245,7 +260,7 @@ def render_body(request, body, lang=None):
         )
         for target in targets
     )
-    return markdown.render(body, resolved + _resolved_images(request, body))
+    return markdown.render_document(body, resolved + _resolved_images(request, body))
 
 
 def _resolved_images(request, body):

@@ -5,20 +5,28 @@ locking), applies the change, and appends an immutable revision with the full te
 both languages and the links, all in the caller's transaction.
 """
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
-from ..models import Example, Item, ItemText, Link, Revision, SlugHistory, Topic
+from ..models import Example, Fact, Item, ItemText, Link, Revision, SlugHistory, Source, Topic
 from ..models.item import LANGUAGES, SOURCE_LANGUAGE
+from ..models.source import FACT_KEYS
 from . import audit, clock, images, pages, translations
 from .content import update_references
 
 TEXT_FIELDS = ("title", "summary", "body")
 ITEM_FIELDS = ("slug", "kind", "website", "package")
 # The edit form's fields of an item's data: its own, then each language's texts.
-FORM_FIELDS = ITEM_FIELDS + TEXT_FIELDS + tuple("en_" + name for name in TEXT_FIELDS)
+# Every field of the edit form an editor types into (the merge screen, autosaves).
+FORM_FIELDS = (
+    ITEM_FIELDS
+    + TEXT_FIELDS
+    + tuple("en_" + name for name in TEXT_FIELDS)
+    + ("sources", *(f"fact_{key}" for key in FACT_KEYS))
+)
 MODELS = {"topic": Topic, "example": Example}
 
 
@@ -42,6 +50,9 @@ class Draft:
     texts: dict  # lang -> {"title", "summary", "body"}
     links: list = field(default_factory=list)  # [{"target_id", "kind", "note_id", "note_en"}]
     translation_current: bool = False  # the English text was checked against the source
+    # None leaves them as they are; a list (a dict) replaces them.
+    sources: list | None = None  # [{"title", "url", "publisher", "accessed": "YYYY-MM-DD"}]
+    facts: dict | None = None  # key -> value, topics only (FACT_KEYS)
 
 
 def snapshot(item):
@@ -67,6 +78,8 @@ def snapshot(item):
             }
             for link in links
         ],
+        "sources": [source.as_dict() for source in item.sources],
+        "facts": {key: item.facts[key].value for key in FACT_KEYS if key in item.facts},
     }
 
 
@@ -207,6 +220,10 @@ def _apply(dbsession, item, draft):
         english.source_version = source.version
     if draft.links is not None:
         _set_links(dbsession, item, draft.links)
+    if draft.sources is not None:
+        _set_sources(item, draft.sources)
+    if draft.facts is not None:
+        _set_facts(item, draft.facts if item.type == "topic" else {})
     update_references(dbsession, item)
     images.update_uses(dbsession, item)
     dbsession.flush()
@@ -236,6 +253,35 @@ def _set_links(dbsession, item, rows):
             )
         )
     dbsession.flush()
+
+
+def _set_sources(item, rows):
+    wanted = [
+        (row["title"], row["url"], row.get("publisher", ""), dt.date.fromisoformat(row["accessed"]))
+        for row in rows
+    ]
+    have = [(s.title, s.url, s.publisher, s.accessed) for s in item.sources]
+    if wanted == have:
+        return
+    item.sources.clear()
+    for position, (title, url, publisher, accessed) in enumerate(wanted):
+        item.sources.append(
+            Source(title=title, url=url, publisher=publisher, accessed=accessed, position=position)
+        )
+
+
+def _set_facts(item, values):
+    for key in list(item.facts):
+        if not values.get(key):
+            del item.facts[key]
+    for key in FACT_KEYS:
+        value = values.get(key) or ""
+        if not value:
+            continue
+        if key in item.facts:
+            item.facts[key].value = value
+        else:
+            item.facts[key] = Fact(key=key, value=value)
 
 
 def create_item(dbsession, item_type, draft, user, comment="", publish=False):
@@ -315,6 +361,9 @@ def revert_to(dbsession, item, revision, expected_version, user, comment=""):
             for lang, values in data["texts"].items()
         },
         links=[link for link in data["links"] if link["target_id"] in existing],
+        # Revisions made before sources and facts existed had none.
+        sources=data.get("sources", []),
+        facts=data.get("facts", {}),
     )
     if draft.fields.get("slug") != item.slug and not slug_available(
         dbsession, item.type, draft.fields["slug"], item

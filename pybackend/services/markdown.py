@@ -11,6 +11,8 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.anchors.index import slugify
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -38,7 +40,18 @@ ALLOWED_ATTRIBUTES = {
     "pre": {"class"},
     "span": {"class"},
     "div": {"class"},
+    # Heading anchors (mdit-py-plugins' anchors plugin), linked from the contents list.
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
 }
+# The ids the page templates use around a body: a heading never takes one of them.
+RESERVED_IDS = frozenset(
+    {"page-title", "main", "toc", "toc-title", "sources", "sources-title", "facts", "updated",
+     "used-by", "related-topics", "backlinks", "uses", "content", "search"}
+)  # fmt: skip
+# A page whose body has at least this many sections gets a table of contents.
+TOC_MIN_HEADINGS = 3
 
 _cleaner = nh3.Cleaner(
     tags=ALLOWED_TAGS,
@@ -48,7 +61,7 @@ _cleaner = nh3.Cleaner(
     # Our renderer puts rel on outgoing links only; nothing else can set it.
     link_rel=None,
     tag_attribute_values={
-        "a": {"rel": {EXTERNAL_REL}},
+        "a": {"rel": {EXTERNAL_REL}, "class": {"header-anchor"}},
         "pre": {"tabindex": {"0"}},
         "div": {"tabindex": {"0"}},
     },
@@ -81,7 +94,15 @@ def _highlight(code, lang, attrs):
     return f'<pre class="highlight" tabindex="0"><code{code_class}>{body}</code></pre>\n'
 
 
+def _heading_slug(title):
+    slug = slugify(title) or "section"
+    return f"{slug}-section" if slug in RESERVED_IDS else slug
+
+
 _md = MarkdownIt("js-default", {"highlight": _highlight})
+# Levels 1-3: a body that starts at # is shifted down one level below.
+_md.use(anchors_plugin, min_level=1, max_level=3, slug_func=_heading_slug, permalink=True,
+        permalinkSymbol="#")  # fmt: skip
 
 
 def _table_open(renderer, tokens, idx, options, env):
@@ -157,9 +178,34 @@ def render(body, resolved):
     page now (None when there is no such public page). Pass it as a tuple of pairs:
     the result is cached on exactly the inputs it depends on.
     """
+    return render_document(body, resolved)[0]
+
+
+def render_document(body, resolved):
+    """(safe HTML, table of contents) of ``body``; see :func:`render`.
+
+    The contents are ``(level, id, text)`` for each h2 and h3, as the page shows them;
+    empty when the body has fewer than TOC_MIN_HEADINGS sections.
+    """
     return _render(
         body or "", tuple(sorted(resolved.items())) if isinstance(resolved, dict) else resolved
     )
+
+
+def _contents(tokens):
+    entries = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag in ("h2", "h3") and token.attrGet("id"):
+            inline = tokens[index + 1]
+            text = "".join(
+                child.content
+                for child in inline.children or ()
+                if child.type in ("text", "code_inline")
+            ).strip()
+            entries.append((int(token.tag[1]), token.attrGet("id"), text))
+    if sum(1 for level, _, _ in entries if level == 2) < TOC_MIN_HEADINGS:
+        return ()
+    return tuple(entries)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -179,6 +225,8 @@ def _render(body, resolved):
             elif token.type == "link_open":
                 opened.append(token)
                 href = token.attrGet("href") or ""
+                if href.startswith("#"):
+                    continue  # a heading's own anchor, or a link within the page
                 target = internal_target(href)
                 url = urls.get(target) if target else None
                 if url:
@@ -190,7 +238,7 @@ def _render(body, resolved):
                     token.tag, token.attrs = "span", {"class": "missing-link"}
             elif token.type == "link_close" and opened:
                 token.tag = opened.pop().tag
-    return clean(_md.renderer.render(tokens, _md.options, {}))
+    return clean(_md.renderer.render(tokens, _md.options, {})), _contents(tokens)
 
 
 def _image(token, urls):

@@ -7,6 +7,7 @@ Every cacheable page records the surrogate keys of what it shows (``request.show
 - ``p<id>``: the page is item <id>'s own page (it changes when the item's links or
   backlinks change, even if no title does);
 - ``l:topic`` / ``l:example``: which items a list holds, and in what order;
+- ``f<id>``: the page shows item <id>'s structured facts (the comparisons);
 - ``any``: pages that change with every content change (feeds, search results, the
   sitemap's list part); ``sm:<n>``: the sitemap part that lists items n*1000 .. n*1000+999.
 
@@ -32,7 +33,17 @@ from sqlalchemy import delete, event, inspect, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
 
-from ..models import CacheTag, ContentState, Item, ItemText, Link, Reference, RenderedPage
+from ..models import (
+    CacheTag,
+    ContentState,
+    Fact,
+    Item,
+    ItemText,
+    Link,
+    Reference,
+    RenderedPage,
+    Source,
+)
 from ..models.item import LANGUAGES, SlugHistory
 from . import clock
 
@@ -155,9 +166,14 @@ def _after_flush(session, flush_context):
         elif isinstance(obj, (Link, Reference)):
             found = found or changes(session)
             found.own.update((obj.source_id, obj.target_id))
-        elif isinstance(obj, SlugHistory):
+        elif isinstance(obj, (SlugHistory, Source)):
             found = found or changes(session)
             found.own.add(obj.item_id)
+        elif isinstance(obj, Fact):
+            # Its own page, and the comparisons that show it (``f<id>``).
+            found = found or changes(session)
+            found.own.add(obj.item_id)
+            found.extra.add(f"f{obj.item_id}")
 
 
 def dependents(session, item_ids, moved=()):

@@ -1,5 +1,6 @@
 """Helpers shared by the reader views."""
 
+import functools
 import re
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
@@ -107,9 +108,23 @@ class ItemPage:
     def summary(self):
         return self.text.summary if self.text else ""
 
+    @functools.cached_property
+    def _document(self):
+        return content.render_document(self.request, self.text.body if self.text else "")
+
     @property
     def body_html(self):
-        return content.render_body(self.request, self.text.body if self.text else "")
+        return self._document[0]
+
+    @property
+    def toc(self):
+        """The body's sections, for a table of contents (empty on short pages)."""
+        return self._document[1]
+
+    @property
+    def updated_at(self):
+        """When the item last changed (what "last updated" shows)."""
+        return self.item.updated_at
 
     def source_url(self):
         """The Indonesian original of this page."""

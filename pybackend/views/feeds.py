@@ -16,7 +16,7 @@ from ..metadata import as_utc, item_changed_at, w3c_datetime
 from ..models import ContentState, Item, ItemText
 from ..models.item import LANGUAGES, utcnow
 from ..security import VIEW
-from ..services import content, markdown, pages
+from ..services import comparisons, content, markdown, pages
 from . import localized_view_config, page_number
 
 FEED_ENTRIES = 50
@@ -191,6 +191,15 @@ def sitemap_rows(dbsession, first_id, end_id):
 
 # The lists in the sitemap, with the type of item whose changes date them (None: any).
 LIST_PAGES = (("home", None), ("topics", "topic"), ("examples", "example"))
+
+
+def guide_pages():
+    """(route name, matchdict) of the pages built from content that are not items."""
+    return [("guide", {}), ("glossary", {})] + [
+        ("comparison", {"comparison": c.name}) for c in comparisons.COMPARISONS
+    ]
+
+
 _SITEMAP_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _URLSET = (
     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -256,6 +265,11 @@ def sitemap(request):
         for name, _item_type in LIST_PAGES:
             id_url = request.absolute_url(request.route_path(name))
             en_url = request.absolute_url(request.route_path(route_name_for("en", name)))
+            chunks.append(_url_pair(id_url, en_url, changed, changed))
+        # The guide, the comparisons and the glossary: built from content, dated like the lists.
+        for name, kw in guide_pages():
+            id_url = request.absolute_url(request.route_path(name, **kw))
+            en_url = request.absolute_url(request.route_path(route_name_for("en", name), **kw))
             chunks.append(_url_pair(id_url, en_url, changed, changed))
 
     builders = {

@@ -6,7 +6,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ..i18n import _
 from ..security import VIEW
-from ..services import search
+from ..services import comparisons, search
 from ..telemetry import observe_search
 from . import ItemPage, Paginator, localized_view_config, page_number
 
@@ -58,7 +58,16 @@ def search_view(request):
     # Any edit can change which items a query finds.
     request.show("any")
     page = page_number(request)
-    value = {"search_query": query, "results": None, "hits": [], "pager": None, "suggestions": []}
+    value = {
+        "search_query": query,
+        "results": None,
+        "hits": [],
+        "pager": None,
+        "suggestions": [],
+        "comparisons": [],
+        "terms": [],
+        "term_anchor": comparisons.term_anchor,
+    }
     if not query.strip():
         return value
     try:
@@ -73,6 +82,11 @@ def search_view(request):
     except search.SearchQueryError as e:
         raise HTTPBadRequest(e.message) from None
     value["results"] = results
+    if page == 1:
+        # The comparisons and glossary terms it names (not in the full-text index).
+        value["comparisons"], value["terms"] = comparisons.matching(
+            query, request.localizer.translate
+        )
     # 404 for a page past the last one.
     value["pager"] = SearchPaginator(request, results.total, RESULTS_PER_PAGE, query)
     value["hits"] = [(hit, ItemPage(request, hit.item)) for hit in results.hits]

@@ -2,6 +2,7 @@ from pyramid.httpexceptions import HTTPBadRequest
 
 from ..i18n import _
 from ..models.item import TOPIC_KINDS
+from ..models.source import FACT_KEYS
 from ..security import VIEW
 from ..services import content
 from . import ItemPage, Paginator, item_pages, localized_view_config, own_page
@@ -46,6 +47,7 @@ def topic_detail(request):
     dbsession = request.dbsession
     used_by, related = content.topic_links(dbsession, topic)
     return {
+        "fact_keys": FACT_KEYS,
         "page": own_page(request, topic),
         "used_by": [(link, ItemPage(request, other)) for link, other in used_by],
         "related": [

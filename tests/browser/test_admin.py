@@ -1063,3 +1063,50 @@ def test_keyboard_change_password_and_logout(page, live_server, dbengine, drop_u
     assert path_of(page.url) == "/admin/"
     expect(page.locator(".user-bar strong")).to_have_text(name)
     page.problems.assert_none()
+
+
+# ---------- The editors' area in English ----------
+
+ENGLISH_EDITOR = "browser-english"
+
+
+@pytest.fixture
+def english_editor(dbengine):
+    with Session(bind=dbengine) as s:
+        s.execute(delete(User).where(User.username == ENGLISH_EDITOR))
+        accounts.create_user(s, ENGLISH_EDITOR, PW, "editor")
+        s.commit()
+    yield ENGLISH_EDITOR
+    with Session(bind=dbengine) as s:
+        s.execute(delete(User).where(User.username == ENGLISH_EDITOR))
+        s.commit()
+
+
+def test_an_editor_works_in_english(new_page, live_server, dbengine, english_editor, a11y):
+    page = new_page()
+    login(page, live_server, english_editor)
+    assert page.locator("html").get_attribute("lang") == "id"
+    page.select_option("#admin-language", "en")
+    submit(page, page.get_by_role("button", name="Ganti bahasa"))
+    assert path_of(page.url) == "/admin/"
+    assert page.locator("html").get_attribute("lang") == "en"
+    nav = page.get_by_role("navigation", name="Editors' area")
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
+    a11y.check(page, dark=False)
+    django = item_id(dbengine, "django")
+    goto(page, edit_url(live_server, django))
+    expect(page.get_by_label("Title", exact=True)).to_have_value("Django")
+    expect(page.get_by_role("button", name="Save", exact=True)).to_be_visible()
+    expect(page.locator(".preview[data-lang='id'] .prose")).not_to_be_empty()
+    a11y.check(page, dark=False)
+    narrow = new_page(
+        viewport={"width": 320, "height": 640}, storage_state=page.context.storage_state()
+    )
+    goto(narrow, edit_url(live_server, django))
+    assert narrow.locator("html").get_attribute("lang") == "en"
+    a11y.check(narrow, dark=False)
+    # The reader's pages still follow their address.
+    goto(page, live_server + "/topics/django")
+    assert page.locator("html").get_attribute("lang") == "id"
+    page.problems.assert_none()
+    a11y.assert_none()

@@ -11,7 +11,14 @@ from tests.browser.keyboard import tab_cycle
 pytestmark = pytest.mark.browser
 
 READER_PAGES = ["/", "/topics/django", "/examples/spotify"]
-BOTH_LANGUAGES = READER_PAGES + ["/en" + p if p != "/" else "/en/" for p in READER_PAGES]
+# Built from content that is not one item: the guide, the comparisons, the glossary.
+GUIDE_PAGES = ["/compare", "/compare/web-frameworks", "/compare/messaging", "/glossary"]
+BOTH_LANGUAGES = [
+    *READER_PAGES,
+    *GUIDE_PAGES,
+    *("/en" + p if p != "/" else "/en/" for p in READER_PAGES + GUIDE_PAGES),
+]
+NARROW_PAGES = ["/", "/topics/django", *GUIDE_PAGES, "/en/compare/web-frameworks"]
 
 
 def path_of(url):
@@ -168,7 +175,7 @@ def test_axe_no_violations_dark_mode(new_page, live_server, axe, path):
 # ---------- Narrow screens ----------
 
 
-@pytest.mark.parametrize("path", ["/", "/topics/django"])
+@pytest.mark.parametrize("path", NARROW_PAGES)
 def test_no_horizontal_scroll_at_320px(new_page, live_server, path):
     page = new_page(viewport={"width": 320, "height": 640})
     goto_ok(page, live_server + path)
@@ -182,3 +189,47 @@ def test_no_horizontal_scroll_at_320px(new_page, live_server, path):
                              + ' right=' + Math.round(el.getBoundingClientRect().right))"""
         )
         pytest.fail(f"{path} is {width}px wide at a 320px viewport; too wide: {wide}")
+
+
+@pytest.mark.parametrize("path", ["/topics/django", "/compare/web-frameworks", "/en/glossary"])
+def test_axe_no_violations_at_320px(new_page, live_server, axe, path):
+    page = new_page(viewport={"width": 320, "height": 640})
+    goto_ok(page, live_server + path)
+    axe(page)
+
+
+# ---------- Contents, anchors, copy buttons ----------
+
+
+def test_contents_link_to_heading_anchors(page, live_server):
+    goto_ok(page, live_server + "/topics/django")
+    links = page.locator("nav.toc a")
+    assert links.count() >= 3
+    href = links.nth(1).get_attribute("href")
+    links.nth(1).click()
+    assert urlsplit(page.url).fragment == href[1:]
+    heading = page.locator(f"[id='{href[1:]}']")
+    assert heading.evaluate("(el) => el.tagName") in ("H2", "H3")
+    assert heading.locator("a.header-anchor").get_attribute("href") == href
+    assert page.locator("p.updated time").get_attribute("datetime")
+    page.problems.assert_none()
+
+
+def test_copy_button_copies_a_code_block(new_page, live_server):
+    page = new_page(permissions=["clipboard-read", "clipboard-write"])
+    goto_ok(page, live_server + "/en/topics/python")
+    block = page.locator(".prose .code-block").first
+    button = block.get_by_role("button", name="Copy code")
+    button.click()
+    expect_text = block.locator("code").inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('.prose .copy-status').textContent === 'Copied'"
+    )
+    assert page.evaluate("() => navigator.clipboard.readText()") == expect_text
+    page.problems.assert_none()
+
+
+def test_code_blocks_have_no_button_without_javascript(page_nojs, live_server):
+    goto_ok(page_nojs, live_server + "/topics/python")
+    assert page_nojs.locator(".prose pre code").count() >= 1
+    assert page_nojs.locator(".copy-button").count() == 0

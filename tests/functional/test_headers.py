@@ -24,6 +24,7 @@ def every_get_path(app):
             "link": "1",
             "token": "t" * 43,
             "name": "a" * 64 + ".png",
+            "comparison": "web-frameworks",
         }
         paths.append(route["object"].generate(values))
     return sorted(paths)

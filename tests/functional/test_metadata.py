@@ -109,7 +109,9 @@ def test_a_title_cannot_break_out_of_the_json_ld_block(testapp, dbsession):
     res = testapp.get("/topics/breakout")
     assert "<script>alert(1)" not in res.text
     scripts = res.html.find_all("script")
-    assert [s["type"] for s in scripts] == ["application/ld+json"]
+    # Inline: only the JSON-LD; the rest are our own files (the copy buttons).
+    assert [s["type"] for s in scripts if not s.get("src")] == ["application/ld+json"]
+    assert all(s["src"].startswith("/static/") for s in scripts if s.get("src"))
     [data] = structured_data(res.html)
     assert data["headline"] == title
     assert data["description"] == summary

@@ -25,7 +25,7 @@ PUBLIC_WITHOUT_PERMISSION = {
 OWN_ACCOUNT_ROUTES = {"admin.two_factor"}
 EXAMPLE = {
     "item_type": "topics", "id": "1", "number": "1", "slug": "django", "user_id": "1",
-    "link": "1", "token": "t" * 43, "name": "a" * 64 + ".png",
+    "link": "1", "token": "t" * 43, "name": "a" * 64 + ".png", "comparison": "web-frameworks",
 }  # fmt: skip
 
 
@@ -192,6 +192,7 @@ def real_paths(app, dbsession, user):
             "number": str(revision.number),
             "slug": example.slug if route_name.endswith("example") else topic.slug,
             "subpath": ("css", "site.css"),
+            "comparison": "web-frameworks",
         }
         paths[route_name] = introspector.get("routes", route_name)["object"].generate(values)
     return paths

@@ -186,6 +186,19 @@ def test_command_needs_a_real_config_file(tmp_path, command):
     assert code != 0 and "no such configuration file" in err
 
 
+def test_command_update_seed_keeps_the_trashed_item(site, command):
+    ini, engine = site
+    for args in (("update-seed", "--dry-run"), ("update-seed",)):
+        code, out, err = command(ini, *args)
+        assert code == 0, err
+        assert "kept: edited since the seed, left as they are: topic:pylons" in out
+        assert "0 added" in out or "0 would be added" in out
+    assert "dry run: nothing was changed" in command(ini, "update-seed", "--dry-run")[1]
+    with Session(engine) as session:
+        pylons = session.scalars(select(Item).where(Item.slug == "pylons")).one()
+        assert pylons.deleted_at is not None
+
+
 def test_command_lists_and_purges(site, command):
     ini, engine = site
     code, out, err = command(ini, "list-trash")

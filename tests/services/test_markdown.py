@@ -105,7 +105,7 @@ def test_malformed_internal_links_are_not_links():
 def test_headings_start_below_the_page_title():
     html = render("# One\n\n## Two")
     assert "<h1" not in html
-    assert "<h2>One</h2>" in html and "<h3>Two</h3>" in html
+    assert '<h2 id="one">One ' in html and '<h3 id="two">Two ' in html
 
 
 def test_clean_is_idempotent_on_rendered_markdown():

@@ -1,9 +1,9 @@
 """Changing one's own password: the current one first; every other session ends (SESS-1)."""
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
 
 from ... import security
-from ...forms import PasswordChangeForm
+from ...forms import LanguageForm, PasswordChangeForm
 from ...i18n import _
 from ...services import accounts, audit, passwords
 from . import admin_view_config
@@ -41,3 +41,19 @@ def password_change(request):
     audit.record_request(request, "user.password", obj=user, target=user.username)
     security.flash(request, _("Kata sandi diganti. Sesi Anda di tempat lain sudah diakhiri."))
     return HTTPSeeOther(location=request.route_path("admin.password"))
+
+
+@admin_view_config(route_name="admin.language", request_method="POST")
+def language_choice(request):
+    """The language of the editors' area for this user; back to the screen they were on."""
+    form = LanguageForm(request.POST)
+    if not form.validate():
+        raise HTTPBadRequest(_("Bahasa tidak dikenal."))
+    user = request.identity
+    if user.lang != form.lang.data:
+        user.lang = form.lang.data
+        audit.record_request(request, "user.language", obj=user, lang=user.lang)
+    back = form.next.data or ""
+    if not (back.startswith("/admin/") or back == "/admin") or back.startswith("//"):
+        back = request.route_path("admin.home")
+    return HTTPSeeOther(location=back)

@@ -10,8 +10,10 @@ from sqlalchemy.orm import defer, selectinload
 from ... import security
 from ...i18n import _
 from ...models import Revision
+from ...models.source import FACT_KEYS
 from ...services import editing
 from ...services.diff import word_diff
+from ...source_forms import format_sources
 from .. import Paginator
 from ..errors import error_response
 from . import admin_view_config
@@ -34,6 +36,8 @@ FIELDS = (
     ("en.summary", _("Ringkasan (Inggris)")),
     ("en.body", _("Isi (Inggris, Markdown)")),
     ("links", _("Tautan")),
+    ("sources", _("Sumber")),
+    ("facts", _("Fakta")),
 )
 
 
@@ -71,6 +75,11 @@ def field_value(data, key):
     """One field of a snapshot as text; '' when the snapshot lacks it."""
     if key == "links":
         return link_lines(data)
+    if key == "sources":
+        return format_sources(data.get("sources", []))
+    if key == "facts":
+        facts = data.get("facts", {})
+        return "\n".join(f"{name}: {facts[name]}" for name in FACT_KEYS if name in facts)
     if key == "deleted":
         return _("ya") if data.get("deleted") else _("tidak")
     if "." in key:

@@ -12,8 +12,10 @@ from ... import security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
+from ...models.source import FACT_KEYS
 from ...services import autosave, content, editing, lookup, preview_links
 from ...services.diff import word_diff
+from ...source_forms import format_sources, parse_sources
 from .. import Paginator
 from ..errors import failed_save_page
 from . import admin_view_config, page_of_rows, rows_in_order, single_param
@@ -49,6 +51,10 @@ def form_data(item):
         }
         for link in snap["links"]
     ]
+    # Revisions made before sources and facts existed have neither.
+    data["sources"] = format_sources(snap.get("sources", []))
+    for key in FACT_KEYS:
+        data[f"fact_{key}"] = snap.get("facts", {}).get(key, "")
     return data
 
 
@@ -98,6 +104,12 @@ def draft_from(form):
         },
         links=form.link_rows(),
         translation_current=bool(form.translation_current.data),
+        sources=parse_sources(form.sources.data)[0],
+        facts={
+            key: getattr(form, f"fact_{key}").data or ""
+            for key in FACT_KEYS
+            if hasattr(form, f"fact_{key}")
+        },
     )
 
 
@@ -205,6 +217,7 @@ def item_new(request):
         "conflict": None,
         "recovery": None,
         "review": review_views.context(request, None),
+        "fact_keys": FACT_KEYS,
     }
     if not posted:
         result["recovery"], result["form"] = autosave_views.recovery(
@@ -308,6 +321,7 @@ def item_edit(request):
         "schedule": schedule_views.context(request, item),
         "previews": preview_links.for_item(request.dbsession, item),
         "preview_live": preview_links.is_live,
+        "fact_keys": FACT_KEYS,
     }
     if not posted:
         result["recovery"], result["form"] = autosave_views.recovery(
@@ -355,6 +369,10 @@ def _apply_merge_choices(request, item, draft):
             continue
         if name in editing.ITEM_FIELDS:
             draft.fields[name] = saved[name]
+        elif name == "sources":
+            draft.sources = parse_sources(saved[name])[0]
+        elif name.startswith("fact_"):
+            draft.facts[name[5:]] = saved[name]
         else:
             lang, field = ("en", name[3:]) if name.startswith("en_") else ("id", name)
             draft.texts[lang][field] = saved[name]

@@ -5,8 +5,16 @@ from pyramid.response import Response
 
 from ...metadata import item_changed_at
 from ...models.item import SLUG_MAX, SOURCE_LANGUAGE, TOPIC_KINDS
+from ...models.source import FACT_KEYS
 from ...services import content
 from . import Paging, api_error, api_view_config, choice_param, lang_param, lang_query, rfc3339
+
+
+def fact_list(topic):
+    """A topic's known facts, in FACT_KEYS order."""
+    return [
+        {"key": key, "value": topic.facts[key].value} for key in FACT_KEYS if key in topic.facts
+    ]
 
 
 class AbsoluteLinks:
@@ -76,6 +84,7 @@ class ItemSerializer:
             "body_markdown": body,
             "body_html": str(content.render_body(links, body)),
             "stale_translation": content.is_stale(item, self.lang),
+            "sources": [source.as_dict() for source in item.sources],
             **self.links(item),
             "backlinks": [self.linked(other) for other in content.backlinks(self.dbsession, item)],
         }
@@ -95,7 +104,10 @@ class TopicSerializer(ItemSerializer):
         return {"kind": topic.kind}
 
     def own_detail_fields(self, topic):
-        return {"package": topic.package or None}
+        return {
+            "package": topic.package or None,
+            "facts": fact_list(topic),
+        }
 
     def links(self, topic):
         used_by, related = content.topic_links(self.dbsession, topic)
@@ -125,6 +137,8 @@ def relation(link, outgoing):
     """What the item is to the other end of ``link``."""
     if link.kind == "successor_of" and not outgoing:
         return "predecessor_of"
+    if link.kind == "built_on" and not outgoing:
+        return "foundation_of"
     return link.kind
 
 

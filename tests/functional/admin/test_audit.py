@@ -145,4 +145,4 @@ def test_the_log_cannot_be_changed_through_the_web(testapp, dbsession, admin):
     for method in ("post", "put", "delete"):
         getattr(testapp, method)("/admin/audit", {"csrf_token": csrf(page)}, status=405)
     assert dbsession.scalar(select(func.count()).select_from(AuditEntry)) == before
-    assert page.html.find("main").find("form", method="post") is None
+    assert page.html.find("div", class_="admin-main").find("form", method="post") is None
