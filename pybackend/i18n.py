@@ -36,7 +36,9 @@ def locale_negotiator(request):
         return getattr(user, "lang", None) or SOURCE_LANGUAGE
     if path == "/login":
         # The login form of an English page carries ?lang=en (no one is known yet).
-        return "en" if request.GET.get("lang") == "en" else SOURCE_LANGUAGE
+        # Read raw: the 400 page for a query that is not UTF-8 needs its language too.
+        query = request.environ.get("QUERY_STRING", "")
+        return "en" if "lang=en" in query.split("&") else SOURCE_LANGUAGE
     return language_of_path(path)
 
 

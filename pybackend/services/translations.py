@@ -32,13 +32,16 @@ def refresh(dbsession, item):
     """Store the state of ``item``'s texts as they are after the pending changes.
 
     A plain UPDATE of that one column: through the ORM it would move the item's version,
-    which the edit forms carry.
+    which the edit forms carry. ``updated_at`` is kept as it is (the column's onupdate
+    would move it): the state of a translation is not a change of the item.
     """
     dbsession.flush()  # the text versions are only final once flushed
     state = state_of(item)
     if item.translation != state:
         dbsession.execute(
-            update(Item.__table__).where(Item.__table__.c.id == item.id).values(translation=state)
+            update(Item.__table__)
+            .where(Item.__table__.c.id == item.id)
+            .values(translation=state, updated_at=Item.__table__.c.updated_at)
         )
         set_committed_value(item, "translation", state)
     return state

@@ -94,7 +94,7 @@ class Deployment:
             "pybackend/ini/pybackend-site.conf",
         ):
             check(needed in names, f"the wheel lacks {needed}")
-        run(self.bin("pip"), "install", "--quiet", wheel, cwd="/tmp", timeout=300)
+        run(self.bin("pip"), "install", "--quiet", f"{wheel}[postgresql]", cwd="/tmp", timeout=300)
         shutil.rmtree(tree)
         print(f"installed {os.path.basename(wheel)} into {self.venv}")
 

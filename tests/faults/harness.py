@@ -175,7 +175,9 @@ def form_fields(html, form_id):
         if not name or field.get("type") in ("submit", "button"):
             continue
         if field.name == "textarea":
-            fields[name] = field.text.removeprefix("\n")
+            # HTML drops one newline right after <textarea> (WTForms writes CRLF there).
+            text = field.text
+            fields[name] = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
         elif field.name == "select":
             chosen = field.find("option", selected=True) or field.find("option")
             fields[name] = chosen.get("value", chosen.text) if chosen else ""

@@ -41,7 +41,7 @@ def assert_text_kept(response, fields):
     assert 'id="item-form"' in response.text, "the form is not on the page"
     returned = form_fields(response.text, "item-form")
     for name in ("summary", "body"):
-        assert returned.get(name) == fields[name], name
+        assert returned.get(name) == fields[name], (name, returned.get(name), fields[name])
 
 
 def healthz_fast(url, probes=10):

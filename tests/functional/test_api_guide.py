@@ -14,11 +14,15 @@ def _topic(dbsession, slug):
 
 def test_topic_has_its_sources_and_facts(testapp, dbsession):
     django = _topic(dbsession, "django")
-    dbsession.add(Fact(item_id=django.id, key="licence", value="BSD-3-Clause"))
-    dbsession.add(
+    # The seed's licence (pybackend/seed/items/topic-django.toml), then an edited one.
+    body = check(testapp.get("/api/v1/topics/django?lang=en")).json
+    assert {"key": "licence", "value": "BSD-3-Clause"} in body["facts"]
+    assert {"key": "latest_version", "value": "6.0"} not in body["facts"]
+    django.facts["licence"].value = "BSD-2-Clause"
+    django.facts["latest_version"] = Fact(key="latest_version", value="6.0")
+    django.sources.append(
         Source(
-            item_id=django.id,
-            position=5,
+            position=max(s.position for s in django.sources) + 1,
             title="Django release notes",
             url="https://docs.djangoproject.com/en/stable/releases/",
             publisher="Django Software Foundation",
@@ -27,7 +31,9 @@ def test_topic_has_its_sources_and_facts(testapp, dbsession):
     )
     dbsession.flush()
     body = check(testapp.get("/api/v1/topics/django?lang=en")).json
-    assert {"key": "licence", "value": "BSD-3-Clause"} in body["facts"]
+    assert {"key": "licence", "value": "BSD-2-Clause"} in body["facts"]
+    assert {"key": "licence", "value": "BSD-3-Clause"} not in body["facts"]
+    assert {"key": "latest_version", "value": "6.0"} in body["facts"]
     assert body["sources"][-1] == {
         "title": "Django release notes",
         "url": "https://docs.djangoproject.com/en/stable/releases/",
@@ -42,16 +48,38 @@ def test_comparisons_list_and_detail(testapp, dbsession):
     names = [c["name"] for c in body["items"]]
     assert names == ["web-frameworks", "task-queues", "messaging"]
     assert body["items"][0]["title"].startswith("Web frameworks")
-    dbsession.add(Fact(item_id=_topic(dbsession, "kafka").id, key="broker", value="yes"))
-    dbsession.add(Fact(item_id=_topic(dbsession, "zeromq").id, key="broker", value="no"))
-    dbsession.flush()
+    # The seed's messaging facts (pybackend/seed/items/topic-{kafka,zeromq}.toml).
     body = check(testapp.get("/api/v1/comparisons/messaging")).json
     assert [i["slug"] for i in body["items"]] == ["kafka", "zeromq"]
-    assert body["facts"] == ["broker"]
-    assert body["items"][1]["facts"] == [{"key": "broker", "value": "no"}]
+    assert body["facts"] == [
+        "first_release",
+        "licence",
+        "maintainer",
+        "broker",
+        "persistence",
+        "protocol",
+    ]
+    assert {"key": "broker", "value": "no"} in body["items"][1]["facts"]
     assert body["missing"] == []
+    # Facts only those two have left: the rows follow the items' facts.
+    for slug in ("kafka", "zeromq"):
+        topic = _topic(dbsession, slug)
+        for key in list(topic.facts):
+            if key != "broker":
+                del topic.facts[key]
+    dbsession.flush()
+    body = check(testapp.get("/api/v1/comparisons/messaging")).json
+    assert body["facts"] == ["broker"]
+    assert body["items"][0]["facts"] == [{"key": "broker", "value": "yes"}]
+    assert body["items"][1]["facts"] == [{"key": "broker", "value": "no"}]
+    body = check(testapp.get("/api/v1/comparisons/web-frameworks")).json
+    assert body["missing"] == []
+    fastapi = _topic(dbsession, "fastapi")
+    fastapi.deleted_at = fastapi.updated_at = dt.datetime.now(dt.UTC)  # in the trash
+    dbsession.flush()
     body = check(testapp.get("/api/v1/comparisons/web-frameworks")).json
     assert body["missing"] == ["fastapi"]
+    assert "fastapi" not in [i["slug"] for i in body["items"]]
     check(testapp.get("/api/v1/comparisons/unknown", status=404))
 
 

@@ -1,9 +1,12 @@
 """The guide, the comparison pages and the glossary, in both languages."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from pybackend.models import Fact, Item
+from pybackend.services.editing import purge_item
 from tests.factories import make_topic
 
 
@@ -12,8 +15,20 @@ def _topic(dbsession, slug):
 
 
 def _set_fact(dbsession, slug, key, value):
-    dbsession.add(Fact(item_id=_topic(dbsession, slug).id, key=key, value=value))
+    """Set a fact, replacing the value the seed may already give it."""
+    topic = _topic(dbsession, slug)
+    if key in topic.facts:
+        topic.facts[key].value = value
+    else:
+        topic.facts[key] = Fact(key=key, value=value)
     dbsession.flush()
+
+
+def _trash(dbsession, slug):
+    topic = _topic(dbsession, slug)
+    topic.deleted_at = topic.updated_at = dt.datetime.now(dt.UTC)
+    dbsession.flush()
+    return topic
 
 
 @pytest.mark.parametrize(
@@ -43,6 +58,13 @@ def test_guide_links_to_every_comparison_and_the_glossary(testapp):
 
 
 def test_guide_shows_the_memilih_item_when_there_is_one(testapp, dbsession):
+    # The seed has one: the guide links to it under its own title.
+    link = testapp.get("/compare").html.find("a", href="/topics/memilih")
+    assert link.get_text() == "Memilih framework dan alat"
+    # In the trash, it is left out; gone for good, a new one takes its place.
+    seeded = _trash(dbsession, "memilih")
+    assert "/topics/memilih" not in testapp.get("/compare").text
+    purge_item(dbsession, seeded)
     assert "/topics/memilih" not in testapp.get("/compare").text
     make_topic(
         dbsession,
@@ -54,22 +76,38 @@ def test_guide_shows_the_memilih_item_when_there_is_one(testapp, dbsession):
     assert res.html.find("a", href="/topics/memilih").get_text() == "Memilih framework"
 
 
-def test_comparison_table_shows_facts_side_by_side(testapp, dbsession):
-    _set_fact(dbsession, "django", "licence", "BSD-3-Clause")
-    _set_fact(dbsession, "flask", "licence", "BSD-3-Clause")
-    _set_fact(dbsession, "django", "orm", "yes")
-    _set_fact(dbsession, "flask", "orm", "no")
-    res = testapp.get("/en/compare/web-frameworks")
-    table = res.html.find("table", class_="compare")
+def _comparison_table(testapp, path):
+    table = testapp.get(path).html.find("table", class_="compare")
     columns = [th.get_text(strip=True) for th in table.find("thead").find_all("th")]
-    # FastAPI is not in the seed yet: its column is left out.
-    assert columns == ["Django", "Flask", "Pyramid"]
     rows = {
         tr.find("th").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
         for tr in table.find("tbody").find_all("tr")
     }
-    assert rows["Licence"] == ["BSD-3-Clause", "BSD-3-Clause", "Not known yet"]
-    assert rows["Built-in ORM"] == ["Yes", "No", "Not known yet"]
+    return columns, rows
+
+
+def test_comparison_table_shows_facts_side_by_side(testapp, dbsession):
+    # The seed's facts (pybackend/seed/items/topic-*.toml); Pyramid states no licence.
+    columns, rows = _comparison_table(testapp, "/en/compare/web-frameworks")
+    assert columns == ["Django", "Flask", "Pyramid", "FastAPI"]
+    assert rows["Licence"] == ["BSD-3-Clause", "BSD-3-Clause", "Not known yet", "MIT"]
+    assert rows["Built-in ORM"] == ["Yes", "No", "No", "No"]
+    assert "Latest version" not in rows  # no compared item has that fact
+    # Edited facts show, a fact no item has any more goes, and a missing topic
+    # (FastAPI in the trash) loses its column.
+    _set_fact(dbsession, "flask", "licence", "MIT")
+    _set_fact(dbsession, "flask", "orm", "partial")
+    _set_fact(dbsession, "pyramid", "latest_version", "2.0.2")
+    for slug in ("django", "flask", "pyramid", "fastapi"):
+        topic = _topic(dbsession, slug)
+        del topic.facts["template_engine"]
+    dbsession.flush()
+    _trash(dbsession, "fastapi")
+    columns, rows = _comparison_table(testapp, "/en/compare/web-frameworks")
+    assert columns == ["Django", "Flask", "Pyramid"]
+    assert rows["Licence"] == ["BSD-3-Clause", "MIT", "Not known yet"]
+    assert rows["Built-in ORM"] == ["Yes", "Partly", "No"]
+    assert rows["Latest version"] == ["Not known yet", "Not known yet", "2.0.2"]
     assert "Template engine" not in rows  # no compared item has that fact
 
 
@@ -80,9 +118,14 @@ def test_a_fact_edit_invalidates_the_comparison(testapp, dbsession):
     assert f"i{kafka.id}" in res.headers["Surrogate-Key"].split()
 
 
-def test_a_missing_topic_is_watched_for(testapp):
-    res = testapp.get("/compare/web-frameworks")
-    assert "u:topic:fastapi" in res.headers["Surrogate-Key"].split()
+def test_a_missing_topic_is_watched_for(testapp, dbsession):
+    fastapi = _topic(dbsession, "fastapi")
+    keys = testapp.get("/compare/web-frameworks").headers["Surrogate-Key"].split()
+    assert "u:topic:fastapi" not in keys
+    assert f"i{fastapi.id}" in keys
+    _trash(dbsession, "fastapi")  # missing from the comparison now
+    keys = testapp.get("/compare/web-frameworks").headers["Surrogate-Key"].split()
+    assert "u:topic:fastapi" in keys
 
 
 def test_glossary_has_anchors_and_both_languages(testapp):

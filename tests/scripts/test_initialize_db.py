@@ -8,10 +8,13 @@ from sqlalchemy import create_engine, func, select, text
 
 from pybackend.maintenance.schema import head_revisions
 from pybackend.models import Item, Revision
+from pybackend.services.seed import read_seed
 
 from .databases import ROOT, write_ini
 
 HEAD = head_revisions()[0]
+SEED = read_seed()
+SEED_ITEMS = len(SEED["topic"]) + len(SEED["example"])
 
 
 def command_line(*args):
@@ -36,7 +39,7 @@ def test_initialize_twice_seeds_once(tmp_path):
     ini = write_ini(tmp_path, f"sqlite:///{db}")
     first = run(str(ini))
     assert first.returncode == 0, first.stderr
-    assert "Loaded 13 seed items" in first.stdout
+    assert f"Loaded {SEED_ITEMS} seed items" in first.stdout
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as connection:
         count = connection.scalar(select(func.count()).select_from(Item))
@@ -45,7 +48,7 @@ def test_initialize_twice_seeds_once(tmp_path):
     assert second.returncode == 0, second.stderr
     assert "seed not loaded" in second.stdout
     with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Item)) == count == 13
+        assert connection.scalar(select(func.count()).select_from(Item)) == count == SEED_ITEMS
         assert connection.scalar(text("SELECT version_num FROM alembic_version")) == version
 
 
@@ -139,10 +142,10 @@ def test_two_runs_at_once_take_turns(databases, tmp_path):
     stdouts = sorted((stdout for stdout, _ in outputs), key=lambda out: "Loaded" not in out)
     first, second = stdouts
     assert f"Migrated the schema from nothing to {HEAD}." in first
-    assert "Loaded 13 seed items." in first
+    assert f"Loaded {SEED_ITEMS} seed items." in first
     assert "Migrated" not in second and "Loaded" not in second
     assert "Nothing to do" in second
     engine = databases.engine(url)
     with engine.connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Item)) == 13
-        assert connection.scalar(select(func.count()).select_from(Revision)) == 13
+        assert connection.scalar(select(func.count()).select_from(Item)) == SEED_ITEMS
+        assert connection.scalar(select(func.count()).select_from(Revision)) == SEED_ITEMS

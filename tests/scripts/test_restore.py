@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from pybackend.maintenance.postgresql import libpq
 from pybackend.maintenance.schema import head_revisions
 from pybackend.models import Item
+from pybackend.services.seed import read_seed
 
 from .databases import (
     command,
@@ -19,6 +20,9 @@ from .databases import (
     table_rows,
     write_ini,
 )
+
+SEED = read_seed()
+SEED_ITEMS = len(SEED["topic"]) + len(SEED["example"])
 
 
 def rows(databases, url):
@@ -151,6 +155,6 @@ def test_an_older_backup_comes_back_at_its_revision_for_init_to_migrate(database
     result = command("initialize_db", ini)
     assert result.returncode == 0, result.stderr
     assert f"from 0003 to {head_revisions()[0]}" in result.stdout
-    assert "Loaded 13 seed items" in result.stdout
+    assert f"Loaded {SEED_ITEMS} seed items" in result.stdout
     with databases.engine(url).connect() as connection:
-        assert connection.scalar(select(func.count()).select_from(Item)) == 13
+        assert connection.scalar(select(func.count()).select_from(Item)) == SEED_ITEMS

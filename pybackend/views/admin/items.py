@@ -277,6 +277,7 @@ def failed_save(request):
         "recovery": None,
         # Unknown while the database is away: the buttons are offered, the save decides.
         "review": {"required": False, "may_publish": True, "request": None},
+        "fact_keys": FACT_KEYS,
         "save_failed": True,
     }
     return render_to_response(EDIT_TEMPLATE, value, request=request)

@@ -22,12 +22,12 @@ def new_topic_form(testapp, **values):
     page = testapp.get("/admin/topics/new")
     form = page.forms["item-form"]
     defaults = {
-        "slug": "fastapi",
+        "slug": "litestar",
         "kind": "framework",
-        "title": "FastAPI",
+        "title": "Litestar",
         "summary": "Framework ASGI.",
         "body": "Isi dengan [Flask](topic:flask).",
-        "en_title": "FastAPI",
+        "en_title": "Litestar",
         "en_summary": "An ASGI framework.",
         "en_body": "Body.",
     }
@@ -38,13 +38,13 @@ def new_topic_form(testapp, **values):
 
 def test_create_as_draft_then_publish(testapp, dbsession, editor):
     res = new_topic_form(testapp).submit("action", value="draft", status=303)
-    item = dbsession.scalars(select(Item).where(Item.slug == "fastapi")).one()
+    item = dbsession.scalars(select(Item).where(Item.slug == "litestar")).one()
     assert item.status == "draft"
     page = res.follow()
-    assert "Tersimpan: FastAPI." in page.text
-    testapp.get("/topics/fastapi", status=404)  # drafts are not public
+    assert "Tersimpan: Litestar." in page.text
+    testapp.get("/topics/litestar", status=404)  # drafts are not public
     page.forms["item-form"].submit("action", value="publish", status=303)
-    assert testapp.get("/topics/fastapi").html.h1.get_text() == "FastAPI"
+    assert testapp.get("/topics/litestar").html.h1.get_text() == "Litestar"
     assert [
         r.action
         for r in dbsession.scalars(
@@ -132,7 +132,7 @@ def test_duplicated_fields_are_refused(testapp, dbsession, editor):
 
 def test_text_is_normalised_to_nfc(testapp, dbsession, editor):
     new_topic_form(testapp, title="Cafe\u0301").submit("action", value="draft", status=303)
-    item = dbsession.scalars(select(Item).where(Item.slug == "fastapi")).one()
+    item = dbsession.scalars(select(Item).where(Item.slug == "litestar")).one()
     assert item.texts["id"].title == "Caf\u00e9"
 
 
@@ -151,7 +151,7 @@ def test_posted_id_version_and_status_fields_are_ignored(testapp, dbsession, edi
         }
     )
     testapp.post("/admin/topics/new", fields, status=303)
-    item = dbsession.scalars(select(Item).where(Item.slug == "fastapi")).one()
+    item = dbsession.scalars(select(Item).where(Item.slug == "litestar")).one()
     assert item.status == "draft" and item.id != 1 and item.version < 999
 
 

@@ -190,11 +190,17 @@ def lookup(testapp, status=200, **params):
 
 def test_lookup_matches_slug_and_title_prefixes(testapp, dbsession, editor):
     django = by_slug(dbsession, "django")
+    drf = by_slug(dbsession, "django-rest-framework")
     res = lookup(testapp, q="dja")
     assert res.content_type == "application/json"
     assert "no-store" in res.headers["Cache-Control"]
     assert "private" in res.headers["Cache-Control"]
-    assert res.json == {"results": [{"id": django.id, "slug": "django", "title": "Django"}]}
+    assert res.json == {
+        "results": [
+            {"id": django.id, "slug": "django", "title": "Django"},
+            {"id": drf.id, "slug": "django-rest-framework", "title": "Django REST Framework"},
+        ]
+    }
     # Titles, whatever the case; a prefix, not a substring.
     make_topic(dbsession, slug="zzz-lain", texts={"id": ("Penjadwal Tugas", "", "")})
     assert [r["slug"] for r in lookup(testapp, q="PENJAD").json["results"]] == ["zzz-lain"]
@@ -209,6 +215,12 @@ def test_lookup_matches_slug_and_title_prefixes(testapp, dbsession, editor):
 
 def test_lookup_leaves_out_the_item_edited_and_the_trash(testapp, dbsession, editor):
     django = by_slug(dbsession, "django")
+    drf = by_slug(dbsession, "django-rest-framework")
+    slugs = [r["slug"] for r in lookup(testapp, q="django").json["results"]]
+    assert slugs == ["django", "django-rest-framework"]
+    results = lookup(testapp, q="django", exclude=str(django.id)).json["results"]
+    assert [r["slug"] for r in results] == ["django-rest-framework"]
+    editing.delete_item(dbsession, drf, drf.version, editor)
     assert lookup(testapp, q="django", exclude=str(django.id)).json["results"] == []
     gone = make_topic(dbsession, slug="djangoish")
     assert "djangoish" in [r["slug"] for r in lookup(testapp, q="djangoi").json["results"]]

@@ -73,9 +73,16 @@ def test_bad_sources_or_facts_are_refused_and_kept(testapp, dbsession, editor, f
 
 def test_history_diff_and_restore_cover_sources(testapp, dbsession, editor):
     topic = flask(dbsession)
+    # The seed's sources (pybackend/seed/items/topic-flask.toml); the first one is LINE.
+    seeded = [s.title for s in topic.sources]
+    assert seeded[0] == "Flask documentation" and len(seeded) == 5
     form = edit_form(testapp, topic)
-    form["sources"] = LINE
+    lines = form["sources"].value.splitlines()
+    assert lines[0] == LINE
+    lines[0] = "Flask user guide | https://flask.palletsprojects.com/ | Pallets team | 2026-12-01"
+    form["sources"] = "\n".join(lines)
     form.submit("action", value="save", status=303)
+    assert [s.title for s in topic.sources] == ["Flask user guide", *seeded[1:]]
     last = dbsession.scalars(
         select(Revision).where(Revision.item_id == topic.id).order_by(Revision.number.desc())
     ).first()
@@ -83,12 +90,13 @@ def test_history_diff_and_restore_cover_sources(testapp, dbsession, editor):
     section = next(
         s for s in diff.html.find_all("section", class_="diff-field") if s.h2.text == "Sumber"
     )
-    assert [i.get_text() for i in section.find_all("ins")] == ["documentation", "Pallets"]
-    # Restore the revision before: the source goes again.
+    assert [i.get_text() for i in section.find_all("ins")] == ["user guide", " team"]
+    assert [d.get_text() for d in section.find_all("del")] == ["documentation"]
+    # Restore the revision before: the seed's sources come back.
     page = testapp.get(f"/admin/topics/{topic.id}/revisions/{last.number - 1}")
     form = next(f for f in page.forms.values() if "/restore" in f.action)
     form.submit(status=303)
-    assert [s.title for s in topic.sources] == ["Flask (official website)"]
+    assert [s.title for s in topic.sources] == seeded
 
 
 def test_conflicting_sources_are_merged_like_other_fields(app, testapp, dbsession):

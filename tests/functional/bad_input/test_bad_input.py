@@ -48,6 +48,7 @@ def site(app, testapp, dbsession):
         # Placeholders of routes with no row here (a preview link, an image): any value.
         "link": "1",
         "token": "x" * 43,
+        "comparison": "web-frameworks",
         "name": "0" * 64 + ".png",
     }
     return testapp, values, csrf(testapp.get("/admin/"))
