@@ -141,26 +141,28 @@ class TagClock:
         self._lock = threading.Lock()
         # Called with the poll's connection after each poll (services/schedule.py).
         self.hooks = []
-        self._failed = None  # (when, error) of the last poll, if it failed
+        self._failed = None  # the error of the last poll, if it failed
+        self._attempts = 0
 
     def sync(self):
         """Apply new purges if the last look is older than the ttl; the generation seen.
 
-        A poll that failed (the database is away) is not tried again by every thread
-        that waited for it: for a ttl they get the same error at once, instead of each
-        holding the lock for a whole connect timeout in turn.
+        Threads that waited for a poll that failed (the database is away) get its error
+        at once instead of each holding the lock for a whole connect timeout in turn; a
+        request that comes later tries again.
         """
         if time.monotonic() - self._checked < self.ttl and self.seen is not None:
             return self.seen
+        attempt = self._attempts
         with self._lock:
-            failed = self._failed
-            if failed is not None and time.monotonic() - failed[0] < self.ttl:
-                raise failed[1]
+            if self._attempts != attempt and self._failed is not None:
+                raise self._failed
             if time.monotonic() - self._checked >= self.ttl or self.seen is None:
+                self._attempts += 1
                 try:
                     self._poll()
                 except UNAVAILABLE as exc:
-                    self._failed = (time.monotonic(), exc)
+                    self._failed = exc
                     raise
                 self._failed = None
         return self.seen
@@ -439,10 +441,12 @@ def page_cache_tween_factory(handler, registry):
             return handler(request)
         if request.method not in ("GET", "HEAD") or not is_anonymous(request):
             return _private(handler(request))
-        # The database is away: the error goes straight to the 503 page (faults.py). The
-        # view would only wait for it a second time (a silent server: a whole connect
-        # timeout again, while the worker thread is held).
-        seen = clock.sync()
+        try:
+            seen = clock.sync()
+        except UNAVAILABLE:
+            # The database is away: let the view answer (503, or the login form, which
+            # needs no database) as it would.
+            return _uncached(handler(request))
         # A replica serves this read only once it has replayed every purge applied here
         # (generation ``seen``): what it renders or stores is then never older than that.
         environ[READ_FROM_REPLICA] = from_replica = (
