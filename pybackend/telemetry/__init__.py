@@ -10,6 +10,8 @@ import logging
 import os
 import time
 
+from sqlalchemy import inspect as sa_inspect
+
 from ..proxies import Networks
 from ..services.cache import CACHE_OUTCOME, CACHED_ROUTE
 from .metrics import Metrics
@@ -31,7 +33,11 @@ def user_id(request):
     (most of them) never asked.
     """
     row = request.__dict__.get("user_session")
-    return None if row is None else row.user_id
+    if row is None:
+        return None
+    # What the row held when it was loaded: after a rollback (a conflict, an outage) its
+    # attributes are expired and reading them would query a session that is gone.
+    return sa_inspect(row).dict.get("user_id")
 
 
 def access_line(request, status, length, seconds, route):
