@@ -11,7 +11,6 @@ import alembic.config
 import pytest
 import transaction
 import webtest
-from pyramid.paster import get_appsettings
 from pyramid.scripting import prepare
 from pyramid.testing import DummyRequest, testConfig
 from sqlalchemy import inspect, text
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from pybackend import main, models
 from pybackend.services import passwords
 from pybackend.services.seed import load_seed
+from tests.scripts.databases import app_settings_for
 
 # Argon2id at full strength costs ~0.2 s a hash; the tests hash hundreds of times. The
 # production parameters are checked in tests/services/test_passwords.py.
@@ -52,10 +52,7 @@ def database_url(backend, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app_settings(ini_file, database_url, tmp_path_factory):
-    settings = dict(get_appsettings(ini_file))
-    settings["sqlalchemy.url"] = database_url
-    settings["pybackend.image_dir"] = str(tmp_path_factory.mktemp("images"))
-    return settings
+    return app_settings_for(ini_file, database_url, tmp_path_factory.mktemp("images"))
 
 
 def run_migrations(connection, ini_file, revision="head", direction="upgrade"):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pybackend import main
+from pybackend import main, models
+from tests.scripts.databases import Databases, app_settings_for, initialize
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -35,6 +36,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+
+
+# The browser tests commit what they do (a real server, real sessions), so they get a
+# database of their own: the rest of the suite counts rows in a seeded store and must
+# never see a browser test's audit entries, users or topics.
+@pytest.fixture(scope="session")
+def browser_database(backend, tmp_path_factory):
+    made = Databases(backend, tmp_path_factory.mktemp("browser-db"))
+    url = made.new("browser")
+    yield url
+    made.drop_all()
+
+
+@pytest.fixture(scope="session")
+def app_settings(ini_file, browser_database, tmp_path_factory):
+    return app_settings_for(ini_file, browser_database, tmp_path_factory.mktemp("browser-images"))
+
+
+@pytest.fixture(scope="session")
+def dbengine(app_settings):
+    engine = models.get_engine(app_settings)
+    initialize(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

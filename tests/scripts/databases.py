@@ -35,6 +35,16 @@ TESTING_INI = os.path.join(ROOT, "testing.ini")
 PROGRESS_LINE = re.compile(r"^(backup|restore): \d+ s, ")
 
 
+def app_settings_for(ini_file, url, image_dir):
+    """The app's settings from ``ini_file``, on the database at ``url``."""
+    from pyramid.paster import get_appsettings
+
+    settings = dict(get_appsettings(ini_file))
+    settings["sqlalchemy.url"] = url
+    settings["pybackend.image_dir"] = str(image_dir)
+    return settings
+
+
 def write_ini(directory, url, name="app.ini"):
     """testing.ini with its database replaced by ``url``."""
     with open(TESTING_INI) as f:
