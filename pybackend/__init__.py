@@ -3,6 +3,7 @@ import gc
 from pyramid.config import Configurator
 from pyramid.interfaces import IRequestExtensions
 
+from . import labels
 from .config import apply_environment
 from .request import Request
 
@@ -33,6 +34,8 @@ def main(global_config, **settings):
         config.include(".routes")
         config.scan(".views")
         config.commit()
+        # The names of kinds, relations and roles (templates/macros.jinja2).
+        config.get_jinja2_environment().globals["labels"] = labels
         use_one_request_class(config)
     app = config.make_wsgi_app()
     # The router need not apply the extensions to each request: its request class has

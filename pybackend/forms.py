@@ -3,6 +3,8 @@
 import re
 import unicodedata
 
+from pyramid.i18n import TranslationString
+from pyramid.threadlocal import get_current_request
 from wtforms import (
     BooleanField,
     FieldList,
@@ -23,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from . import labels
 from .i18n import _
 from .models.item import (
     BODY_MAX,
@@ -65,6 +68,26 @@ class NoBidiOverrides:
     def __call__(self, form, field):
         if isinstance(field.data, str) and _BIDI.search(field.data):
             raise ValidationError(_("Teks tidak boleh berisi karakter pengubah arah tulisan."))
+
+
+def named(choices):
+    """(key, name) choices with their names (labels.py) in the language of the request
+    being answered; form labels are translated by the templates, options are not."""
+    request = get_current_request()
+    if request is None:
+        return list(choices)
+    translate = request.localizer.translate
+    return [
+        (key, translate(name) if isinstance(name, TranslationString) else name)
+        for key, name in choices
+    ]
+
+
+class NamedSelectField(SelectField):
+    """A choice among stored keys, shown by their names."""
+
+    def __init__(self, label=None, validators=None, choices=(), **kwargs):
+        super().__init__(label, validators, choices=named(choices), **kwargs)
 
 
 class BaseForm(Form):
@@ -149,12 +172,12 @@ class NewPasswordMixin:
             raise ValidationError(_("Kedua kata sandi tidak sama."))
 
 
-ROLE_CHOICES = [(role, role) for role in ROLES]
+ROLE_CHOICES = labels.choices(labels.ROLE, ROLES)
 
 
 class UserAddForm(NewPasswordMixin, BaseForm):
     username = UsernameField(_("Nama pengguna"))
-    role = SelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    role = NamedSelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
     password = PasswordField(
         _("Kata sandi"), validators=[InputRequired()], render_kw={"autocomplete": "new-password"}
     )
@@ -166,7 +189,7 @@ class UserAddForm(NewPasswordMixin, BaseForm):
 
 
 class UserEditForm(BaseForm):
-    role = SelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
+    role = NamedSelectField(_("Peran"), choices=ROLE_CHOICES, validators=[InputRequired()])
     version = HiddenField(validators=[InputRequired()])
 
 
@@ -222,7 +245,7 @@ class LinkRowForm(Form):
         filters=[strip_nfc, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[Length(max=SLUG_MAX), NoControlCharacters()],
     )
-    kind = SelectField(_("Hubungan"), choices=[], validate_choice=False)
+    kind = NamedSelectField(_("Hubungan"), choices=[], validate_choice=False)
     note_id = StringField(
         _("Catatan (Indonesia)"),
         filters=[strip_nfc],
@@ -319,9 +342,8 @@ class ItemForm(BaseForm):
         self.item_type = item_type
         self.link_targets = {}  # slug -> topic id, once validated
         for row in self.links:
-            row.form.kind.choices = (
-                [(k, k) for k in TOPIC_LINK_KINDS] if item_type == "topic" else [("uses", "uses")]
-            )
+            kinds = TOPIC_LINK_KINDS if item_type == "topic" else ("uses",)
+            row.form.kind.choices = named((k, labels.relation(k)) for k in kinds)
 
     def validate_slug(self, field):
         from .services.editing import slug_available
@@ -400,8 +422,8 @@ class ItemForm(BaseForm):
 
 
 class TopicForm(ItemForm):
-    kind = SelectField(
-        _("Jenis"), choices=[(k, k) for k in TOPIC_KINDS], validators=[InputRequired()]
+    kind = NamedSelectField(
+        _("Jenis"), choices=labels.choices(labels.KIND, TOPIC_KINDS), validators=[InputRequired()]
     )
     package = StringField(
         _("Paket PyPI"),

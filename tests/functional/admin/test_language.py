@@ -62,3 +62,29 @@ def test_the_login_page_of_an_english_page_is_in_english(testapp):
     assert page.html.find("form", class_="stack")["action"] == "/login?lang=en"
     assert '<html lang="id">' in testapp.get("/login").text
     assert '<html lang="id">' in testapp.get("/login?lang=xx").text
+
+
+def options(form, name):
+    select_ = form.find("select", attrs={"name": name})
+    return {o["value"]: o.get_text(strip=True) for o in select_.find_all("option")}
+
+
+def test_kinds_relations_and_roles_are_named_in_the_editor_s_language(testapp, dbsession):
+    logged_in(testapp, dbsession, username="boss", role="admin")
+    django = dbsession.scalars(select(Item).where(Item.slug == "django")).one()
+    form = testapp.get(f"/admin/topics/{django.id}").html
+    assert options(form, "kind")["framework"] == "Framework"
+    assert options(form, "kind")["datastore"] == "Penyimpanan data"
+    # Django's form lists its relations; each row names them from Django's side.
+    assert options(form, "links-0-kind")["built_on"] == "Dibangun di atas"
+    assert options(form, "links-0-kind")["uses"] == "Memakai"
+    users = testapp.get("/admin/users").html.find("table").get_text()
+    assert "Admin" in users and "admin" not in users.replace("Admin", "")
+
+    choose(testapp, "en")
+    form = testapp.get(f"/admin/topics/{django.id}").html
+    assert options(form, "kind")["datastore"] == "Data store"
+    assert options(form, "links-0-kind")["built_on"] == "Built on"
+    assert options(form, "links-0-kind")["uses"] == "Uses"
+    # The stored keys stay what a save sends back.
+    assert set(options(form, "kind")) >= {"framework", "datastore", "language"}

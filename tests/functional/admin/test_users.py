@@ -74,8 +74,8 @@ def test_admin_lists_users(testapp, dbsession, admin, editor):
         row.find("a").get_text(): [td.get_text(" ", strip=True) for td in row.find_all("td")]
         for row in page.html.select("table.admin-table tbody tr")
     }
-    assert rows["boss"][1:3] == ["admin", "aktif"]
-    assert rows["ed"][1:3] == ["editor", "nonaktif"]
+    assert rows["boss"][1:3] == ["Admin", "aktif"]
+    assert rows["ed"][1:3] == ["Editor", "nonaktif"]
     assert rows["ed"][3].endswith("UTC")
     assert page.html.find("a", href=f"/admin/users/{editor.id}")
 
