@@ -47,8 +47,9 @@ EXPLANATIONS = {
 }
 
 
-def error_response(request, status, detail=None, headers=None):
+def error_response(request, status, detail=None, headers=None, resend=None):
     value = {
+        "resend": resend,
         "status": status,
         "title": TITLES.get(status, TITLES[500 if status >= 500 else 400]),
         "explanation": EXPLANATIONS.get(status, EXPLANATIONS[500 if status >= 500 else 400]),
@@ -226,7 +227,37 @@ def database_unavailable(exc, request):
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response.cache_control = "no-store"
         return response
-    return error_response(request, 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return error_response(
+        request,
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        resend=resend_fields(request),
+    )
+
+
+# Fields a page must never write back: what a browser would not show again either.
+SECRET_FIELDS = {"password", "password_confirm", "current_password", "code", "recovery_code"}
+
+
+def resend_fields(request):
+    """What a form without a page of its own sent, to offer it again from the 503 page.
+
+    A delete, restore, revert, review decision, role change or bulk action that met a
+    database outage is one click away from being sent again, with the CSRF token it came
+    with, instead of making the editor go back and find it. Not for forms with secrets or
+    files, which a page cannot hold: those get the plain page.
+    """
+    if request.method != "POST" or request.content_type != "application/x-www-form-urlencoded":
+        return None
+    try:
+        fields = list(request.POST.items())
+    except Exception:  # noqa: BLE001 (a body that does not parse: nothing to offer)
+        return None
+    if not fields or any(name in SECRET_FIELDS for name, _value in fields):
+        return None
+    if not all(isinstance(value, str) for _name, value in fields):
+        return None
+    return fields
 
 
 for _error in UNAVAILABLE:

@@ -372,3 +372,34 @@ def test_a_new_account_during_an_outage_keeps_the_form_but_not_the_passwords(com
     assert "another long passphrase" not in res.text
     with Session(bind=dbengine) as session:
         assert session.scalar(select(User).where(User.username == "outage-new-user")) is None
+
+
+def test_a_delete_during_an_outage_can_be_sent_again_from_the_503_page(committed, dbengine):
+    client, item_id, switch = committed
+    page = client.get(f"/admin/topics/{item_id}/delete")
+    form = next(f for f in page.forms.values() if f.action.endswith("/delete"))
+    with switch:
+        res = form.submit(expect_errors=True)
+    assert_branded_503(res)
+    again = res.forms["resend"]
+    assert again.action == f"/admin/topics/{item_id}/delete"
+    assert again["version"].value == form["version"].value
+    assert again["csrf_token"].value == form["csrf_token"].value
+    with Session(bind=dbengine) as session:
+        assert session.get(Item, item_id).deleted_at is None  # nothing done yet
+    assert again.submit().status_int == 303
+    with Session(bind=dbengine) as session:
+        assert session.get(Item, item_id).deleted_at is not None
+
+
+def test_a_password_change_during_an_outage_is_never_written_back(committed):
+    client, _item_id, switch = committed
+    page = client.get("/admin/password")
+    form = next(f for f in page.forms.values() if "current_password" in f.fields)
+    form["current_password"] = PASSWORD
+    form["password"] = form["password_confirm"] = "an outage-proof passphrase"
+    with switch:
+        res = form.submit(expect_errors=True)
+    assert_branded_503(res)
+    assert not res.html.select("form.resend")
+    assert PASSWORD not in res.text and "outage-proof" not in res.text
