@@ -36,6 +36,15 @@ RELATION = {
     "uses": (_("Memakai"), _("Dipakai oleh")),
 }
 
+# The editors' lists' bulk actions (services/bulk.py).
+BULK_ACTION = {
+    "publish": _("Terbitkan"),
+    "unpublish": _("Jadikan draf"),
+    "trash": _("Pindahkan ke tempat sampah"),
+    "restore": _("Pulihkan"),
+    "submit": _("Ajukan untuk ditinjau"),
+}
+
 ROLE = {"admin": _("Admin"), "editor": _("Editor")}
 
 

@@ -11,24 +11,47 @@ and says how many remain for another run.
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..models import Item, ItemText
-from . import audit, editing
+from ..models import Item, ItemText, ReviewRequest
+from . import audit, editing, review
 
 # One action, one transaction: 200 items is ~200 revisions and a confirmation page of
 # about 40 KB; the page re-renders after the commit run in the background.
 MAX_ITEMS = 200
 # Counting how many match stops here: the number is shown as "more than 10 000".
 COUNT_CAP = 10_000
-LIST_ACTIONS = ("publish", "unpublish", "trash")
+LIST_ACTIONS = ("publish", "unpublish", "trash", "submit")
 TRASH_ACTIONS = ("restore",)
 
 
-def applies(item, action):
-    """Whether ``action`` would change ``item``."""
+def actions_for(dbsession, user):
+    """The list actions ``user`` may take now: with the review step on, an editor submits
+    for review instead of publishing (services/review.py)."""
+    if not review.required(dbsession):
+        return ("publish", "unpublish", "trash")
+    if review.may_publish(dbsession, user):
+        return ("publish", "unpublish", "trash")
+    return ("submit", "unpublish", "trash")
+
+
+def pending(dbsession, items):
+    """The ids of these items that wait for a review already."""
+    ids = [item.id for item in items]
+    if not ids:
+        return set()
+    stmt = select(ReviewRequest.item_id).where(
+        ReviewRequest.item_id.in_(ids), ReviewRequest.state == "pending"
+    )
+    return set(dbsession.scalars(stmt))
+
+
+def applies(item, action, waiting=frozenset()):
+    """Whether ``action`` would change ``item``; ``waiting``: the ids already submitted."""
     if action == "restore":
         return item.deleted_at is not None
     if item.deleted_at is not None:
         return False
+    if action == "submit":
+        return item.id not in waiting
     if action == "publish":
         return item.status != "published"
     if action == "unpublish":
@@ -51,11 +74,13 @@ def load(dbsession, ids, item_type=None):
 def run(dbsession, action, versions, user, comment="", client_addr="", item_type=None):
     """Apply ``action`` to ``{item_id: version confirmed}``; returns (done, changed, unchanged)."""
     done, changed, unchanged = [], [], []
-    for item in load(dbsession, list(versions), item_type):
+    items = load(dbsession, list(versions), item_type)
+    waiting = pending(dbsession, items) if action == "submit" else frozenset()
+    for item in items:
         if item.version != versions[item.id]:
             changed.append(item)
             continue
-        if not applies(item, action):
+        if not applies(item, action, waiting):
             unchanged.append(item)
             continue
         if action == "publish" or action == "unpublish":
@@ -69,6 +94,8 @@ def run(dbsession, action, versions, user, comment="", client_addr="", item_type
             )
         elif action == "trash":
             editing.delete_item(dbsession, item, item.version, user, comment)
+        elif action == "submit":
+            review.submit(dbsession, item, user, comment)
         else:
             editing.restore_item(dbsession, item, user, comment)
         done.append(item)

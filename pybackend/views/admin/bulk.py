@@ -5,24 +5,19 @@ confirmation page naming every item the action will change. Its form carries eac
 id and version, so running it changes exactly what was shown (services/bulk.py).
 """
 
-from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
 from sqlalchemy import func, select
 
-from ... import security
+from ... import labels, security
 from ...forms import CONTROL_CHARACTERS
 from ...i18n import _
 from ...models import Item
 from ...services import bulk, lookup
 from . import admin_view_config
 from .items import list_filters, live_ids
+from .review import MUST_REVIEW, REVIEW_OFF
 
 TEMPLATE = "pybackend:templates/admin/bulk_confirm.jinja2"
-ACTION_LABELS = {
-    "publish": _("Terbitkan"),
-    "unpublish": _("Jadikan draf"),
-    "trash": _("Pindahkan ke tempat sampah"),
-    "restore": _("Pulihkan"),
-}
 
 
 def _int(value):
@@ -80,6 +75,11 @@ def _handle(request, item_type, actions, back):
     action = request.POST.get("action", "")
     if action not in actions:
         raise HTTPBadRequest(_("Tindakan tidak dikenal."))
+    allowed = bulk.actions_for(request.dbsession, request.identity)
+    if item_type is not None and action not in allowed:
+        if action == "publish":
+            raise HTTPForbidden(MUST_REVIEW)
+        raise HTTPBadRequest(REVIEW_OFF)
     filters = {}
     if item_type is not None:
         query, status, translation = list_filters(request, request.POST)
@@ -105,7 +105,7 @@ def _handle(request, item_type, actions, back):
         message = _(
             "${action}: ${done} halaman.",
             mapping={
-                "action": request.localizer.translate(ACTION_LABELS[action]),
+                "action": request.localizer.translate(labels.BULK_ACTION[action]),
                 "done": len(done),
             },
         )
@@ -131,12 +131,13 @@ def _handle(request, item_type, actions, back):
         security.flash(request, _("Pilih dulu paling sedikit satu halaman."))
         return HTTPSeeOther(location=back_url)
     items = bulk.load(request.dbsession, ids, item_type)
-    affected = [item for item in items if bulk.applies(item, action)]
+    waiting = bulk.pending(request.dbsession, items) if action == "submit" else frozenset()
+    affected = [item for item in items if bulk.applies(item, action, waiting)]
     return {
         "admin_section": item_type + "s" if item_type else "trash",
         "item_type": item_type,
         "action": action,
-        "action_label": ACTION_LABELS[action],
+        "action_label": labels.BULK_ACTION[action],
         "affected": affected,
         "unaffected": len(items) - len(affected),
         "total": total,

@@ -8,12 +8,12 @@ from pyramid.renderers import render_to_response
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ... import security
+from ... import labels, security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
 from ...models.source import FACT_KEYS
-from ...services import autosave, content, editing, lookup, preview_links
+from ...services import autosave, bulk, content, editing, lookup, preview_links
 from ...services.diff import word_diff
 from ...source_forms import format_sources, parse_sources
 from .. import Paginator
@@ -196,6 +196,9 @@ def item_list(request):
         "query": query,
         "capped": capped,
         "search_cap": lookup.SEARCH_CAP,
+        "bulk_actions": labels.choices(
+            labels.BULK_ACTION, bulk.actions_for(request.dbsession, request.identity)
+        ),
     }
 
 

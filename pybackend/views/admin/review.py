@@ -20,17 +20,21 @@ def context(request, item):
     }
 
 
+MUST_REVIEW = _(
+    "Halaman harus ditinjau dulu: ajukan untuk ditinjau, administrator yang menerbitkan."
+)
+REVIEW_OFF = _("Tahap tinjauan tidak aktif; simpan atau terbitkan langsung.")
+
+
 def may_publish(request, action, result):
     """Whether the edit form's ``action`` is allowed now; if not, the page says why."""
     if action == "publish" and not review.may_publish(request.dbsession, request.identity):
         request.response.status_int = 403
-        result["refused"] = _(
-            "Halaman harus ditinjau dulu: ajukan untuk ditinjau, administrator yang menerbitkan."
-        )
+        result["refused"] = MUST_REVIEW
         return False
     if action == "submit" and not review.required(request.dbsession):
         request.response.status_int = 400
-        result["refused"] = _("Tahap tinjauan tidak aktif; simpan atau terbitkan langsung.")
+        result["refused"] = REVIEW_OFF
         return False
     return True
 

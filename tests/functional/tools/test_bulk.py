@@ -119,3 +119,54 @@ def test_all_matching_is_bounded_and_says_so(testapp, dbsession, editor):
     confirm(testapp, page)
     left = count(dbsession, Item, Item.slug.startswith("banyak-"), Item.status == "published")
     assert left == 5
+
+
+def bulk_choices(testapp):
+    select_ = testapp.get("/admin/topics").html.find("select", id="bulk-action")
+    return [option["value"] for option in select_.find_all("option")]
+
+
+def test_with_review_on_editors_submit_in_bulk_and_cannot_publish(
+    testapp, dbsession, editor, drafts
+):
+    from pybackend.models import ReviewRequest
+    from pybackend.services import review
+
+    assert bulk_choices(testapp) == ["publish", "unpublish", "trash"]
+    review.set_required(dbsession, None, True)
+    assert bulk_choices(testapp) == ["submit", "unpublish", "trash"]
+    # Publishing past the review step is refused, even by a hand-made POST.
+    page = testapp.get("/admin/topics")
+    res = testapp.post(
+        "/admin/topics/bulk",
+        {"csrf_token": csrf(page), "action": "publish", "scope": "selected",
+         "ids": [str(drafts[0].id)]},
+        status=403,
+    )  # fmt: skip
+    assert "ditinjau" in res.text
+    # The first is waiting already: only the other two are listed, and submitted.
+    review.submit(dbsession, drafts[0], editor)
+    page = confirm_page(testapp, "submit", [item.id for item in drafts])
+    assert [code.text for code in page.html.select("table code")] == [
+        "massa-draf-1",
+        "massa-draf-2",
+    ]
+    confirm(testapp, page)
+    rows = dbsession.scalars(select(ReviewRequest).order_by(ReviewRequest.item_id)).all()
+    assert [(row.item_id, row.state, row.submitted_by) for row in rows] == [
+        (item.id, "pending", editor.id) for item in drafts
+    ]
+    assert [item.status for item in drafts] == ["draft"] * 3  # submitted, not published
+    for item in drafts[1:]:
+        assert count(dbsession, Revision, Revision.item_id == item.id, Revision.action == "submit")
+    assert count(dbsession, AuditEntry, AuditEntry.action == "bulk.submit") == 1
+
+
+def test_submitting_in_bulk_needs_the_review_step_on(testapp, dbsession, editor, drafts):
+    page = testapp.get("/admin/topics")
+    testapp.post(
+        "/admin/topics/bulk",
+        {"csrf_token": csrf(page), "action": "submit", "scope": "selected",
+         "ids": [str(drafts[0].id)]},
+        status=400,
+    )  # fmt: skip
