@@ -18,6 +18,8 @@ from pathlib import Path
 import requests
 from bs4 import BeautifulSoup
 
+from bench.servers import port_is_free
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 PRODUCTION_INI = ROOT / "production.ini"
@@ -26,16 +28,6 @@ PASSWORD = "correct horse battery staple"
 SECRET = "f" * 48
 PORT_BASE = int(os.environ.get("FAULTS_PORT_BASE", "7200"))
 _ports = itertools.count(PORT_BASE)
-
-
-def port_is_free(port):
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def next_port():

@@ -1,6 +1,13 @@
 """Accounts and logging in for WebTest tests of the editors' area."""
 
-from pybackend.services import accounts
+import contextlib
+
+import webtest
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pybackend.models import AuditEntry, Item, LoginAttempt, User
+from pybackend.services import accounts, editing
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,3 +39,38 @@ def logged_in(testapp, dbsession, username="ed", role="editor"):
     user = make_user(dbsession, username, role)
     login(testapp, username)
     return user
+
+
+@contextlib.contextmanager
+def committed_editor(app, dbengine, username, slug, title, prefix=None):
+    """An editor and a published topic, committed, and a client logged in as the editor
+    whose requests commit (no ``tm.active``: pyramid_tm and pyramid_retry run as in
+    production); yields (client, topic id). Afterwards the topic (its texts, revisions
+    and links go with it), the user (and its sessions), the topics whose slug starts
+    with ``prefix`` (the test's own), and the audit entries and login attempts made
+    meanwhile are removed."""
+    with Session(bind=dbengine) as session:
+        marks = {
+            model: session.scalar(select(func.coalesce(func.max(model.id), 0)))
+            for model in (AuditEntry, LoginAttempt)
+        }
+        accounts.create_user(session, username, PASSWORD, "editor")
+        draft = editing.Draft(
+            fields={"slug": slug, "kind": "library"},
+            texts={"id": {"title": title, "summary": "", "body": "Awal."}},
+        )
+        item_id = editing.create_item(session, "topic", draft, None, publish=True).id
+        session.commit()
+    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
+    login(client, username)
+    try:
+        yield client, item_id
+    finally:
+        with Session(bind=dbengine) as session:
+            session.execute(delete(Item).where(Item.id == item_id))
+            if prefix:
+                session.execute(delete(Item).where(Item.slug.like(f"{prefix}%")))
+            session.execute(delete(User).where(User.username == username))
+            for model, mark in marks.items():
+                session.execute(delete(model).where(model.id > mark))
+            session.commit()

@@ -12,15 +12,14 @@ import contextlib
 import sqlite3
 
 import pytest
-import webtest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from pybackend import main, models
-from pybackend.models import AuditEntry, Item, LoginAttempt, Revision, User
-from pybackend.services import accounts, content, editing
-from tests.functional.admin_helpers import PASSWORD, login
+from pybackend.models import Item, Revision, User
+from pybackend.services import content, editing
+from tests.functional.admin_helpers import PASSWORD, committed_editor
 
 DEAD_PORT = 7199  # in this suite's port range; nothing listens there
 
@@ -63,30 +62,14 @@ def outage_app(app_settings, dbengine):
 
 @pytest.fixture
 def committed(outage_app, dbengine):
-    """An editor, a published topic, and a client logged in as the editor (real commits)."""
+    """An editor, a published topic, and a client logged in as the editor (real commits);
+    the topics a test creates start with "outage-new" and go afterwards."""
     application, switch = outage_app
-    with Session(bind=dbengine) as session:
-        marks = {
-            model: session.scalar(select(func.coalesce(func.max(model.id), 0)))
-            for model in (AuditEntry, LoginAttempt)
-        }
-        accounts.create_user(session, "outage-ed", PASSWORD, "editor")
-        draft = editing.Draft(
-            fields={"slug": "outage-topic", "kind": "library"},
-            texts={"id": {"title": "Padam", "summary": "", "body": "Awal."}},
-        )
-        item_id = editing.create_item(session, "topic", draft, None, publish=True).id
-        session.commit()
-    client = webtest.TestApp(application, extra_environ={"HTTP_HOST": "example.com"})
-    login(client, "outage-ed")
-    yield client, item_id, switch
-    with Session(bind=dbengine) as session:
-        session.delete(session.get(Item, item_id))
-        session.execute(delete(Item).where(Item.slug.like("outage-new%")))
-        session.execute(delete(User).where(User.username == "outage-ed"))
-        for model, mark in marks.items():
-            session.execute(delete(model).where(model.id > mark))
-        session.commit()
+    with committed_editor(
+        application, dbengine, "outage-ed", "outage-topic", "Padam", prefix="outage-new"
+    ) as made:
+        client, item_id = made
+        yield client, item_id, switch
 
 
 def state(dbengine, item_id):

@@ -15,15 +15,14 @@ import sqlite3
 
 import psycopg.errors
 import pytest
-import webtest
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pybackend.models import AuditEntry, Item, LoginAttempt, Revision, User
-from pybackend.services import accounts, content, editing
+from pybackend.models import AuditEntry, Item, Revision
 from pybackend.services import cache as cache_service
-from tests.functional.admin_helpers import PASSWORD, login
+from pybackend.services import content
+from tests.functional.admin_helpers import committed_editor
 
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK = "40P01"
@@ -31,29 +30,8 @@ DEADLOCK = "40P01"
 
 @pytest.fixture
 def committed(app, dbengine):
-    """An editor and a topic, committed, and a client logged in as the editor whose
-    requests commit (no ``tm.active``: pyramid_tm and pyramid_retry run as in production)."""
-    with Session(bind=dbengine) as session:
-        marks = {
-            model: session.scalar(select(func.coalesce(func.max(model.id), 0)))
-            for model in (AuditEntry, LoginAttempt)
-        }
-        accounts.create_user(session, "retry-ed", PASSWORD, "editor")
-        draft = editing.Draft(
-            fields={"slug": "retry-topic", "kind": "library"},
-            texts={"id": {"title": "Coba lagi", "summary": "", "body": "Awal."}},
-        )
-        item_id = editing.create_item(session, "topic", draft, None, publish=True).id
-        session.commit()
-    client = webtest.TestApp(app, extra_environ={"HTTP_HOST": "example.com"})
-    login(client, "retry-ed")
-    yield client, item_id
-    with Session(bind=dbengine) as session:
-        session.delete(session.get(Item, item_id))  # texts, revisions, links go with it
-        session.execute(delete(User).where(User.username == "retry-ed"))  # and its sessions
-        for model, mark in marks.items():
-            session.execute(delete(model).where(model.id > mark))
-        session.commit()
+    with committed_editor(app, dbengine, "retry-ed", "retry-topic", "Coba lagi") as made:
+        yield made
 
 
 FAULT = """
