@@ -45,6 +45,22 @@ BULK_ACTION = {
     "submit": _("Ajukan untuk ditinjau"),
 }
 
+# What a revision of an item did (the history, the dashboard, a revision's page).
+REVISION_ACTION = {
+    "create": _("Dibuat"),
+    "update": _("Diubah"),
+    "publish": _("Diterbitkan"),
+    "unpublish": _("Dijadikan draf"),
+    "delete": _("Dipindahkan ke tempat sampah"),
+    "restore": _("Dipulihkan"),
+    "revert": _("Dikembalikan ke versi lama"),
+    "schedule": _("Dijadwalkan"),
+    "submit": _("Diajukan untuk ditinjau"),
+    "propose": _("Perubahan diajukan untuk ditinjau"),
+    "approve": _("Disetujui dan diterbitkan"),
+    "return": _("Dikembalikan ke editor"),
+}
+
 ROLE = {"admin": _("Admin"), "editor": _("Editor")}
 
 

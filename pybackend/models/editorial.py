@@ -98,6 +98,9 @@ class ReviewRequest(Base):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     comment: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The number of the item's "propose" revision: changes to a published item that go
+    # live only when approved (None: the item as it stands is what waits).
+    proposal: Mapped[int | None] = mapped_column(Integer)
 
     item: Mapped[Item] = relationship()
     submitter: Mapped[User | None] = relationship(foreign_keys=[submitted_by])

@@ -104,7 +104,8 @@ def next_revision_number(dbsession, item):
     ) + 1
 
 
-def record_revision(dbsession, item, action, user, comment=""):
+def record_revision(dbsession, item, action, user, comment="", data=None):
+    """A revision of ``item``: its state now, or ``data`` (a proposal: what it would be)."""
     dbsession.flush()
     revision = Revision(
         item_id=item.id,
@@ -113,7 +114,7 @@ def record_revision(dbsession, item, action, user, comment=""):
         user_id=user.id if user is not None else None,
         comment=(comment or "")[:200],
         item_version=item.version,
-        data=snapshot(item),
+        data=snapshot(item) if data is None else data,
         created_at=clock.now(),
     )
     dbsession.add(revision)
@@ -121,10 +122,10 @@ def record_revision(dbsession, item, action, user, comment=""):
     return revision
 
 
-def log_change(dbsession, item, action, user, comment="", **detail):
+def log_change(dbsession, item, action, user, comment="", data=None, **detail):
     """The two records of every change: a revision of the item and an audit entry."""
     translations.refresh(dbsession, item)
-    revision = record_revision(dbsession, item, action, user, comment)
+    revision = record_revision(dbsession, item, action, user, comment, data)
     audit.record(
         dbsession,
         f"content.{action}",
@@ -297,19 +298,23 @@ def create_item(dbsession, item_type, draft, user, comment="", publish=False):
     return item
 
 
-def update_item(dbsession, item, expected_version, draft, user, comment="", publish=None):
-    """Apply ``draft`` over the version the editor loaded; Conflict if it moved on."""
+def update_item(
+    dbsession, item, expected_version, draft, user, comment="", publish=None, action=None
+):
+    """Apply ``draft`` over the version the editor loaded; Conflict if it moved on.
+
+    ``action`` names the revision instead of update/publish/unpublish (e.g. "approve")."""
     check_version(item, expected_version)
     before = item.version
     _apply(dbsession, item, draft)
-    action = "update"
+    named = "update"
     if publish is not None:
         status = "published" if publish else "draft"
         if status != item.status:
-            action = "publish" if publish else "unpublish"
+            named = "publish" if publish else "unpublish"
             item.status = status
             dbsession.flush()
-    return log_change(dbsession, item, action, user, comment, from_version=before)
+    return log_change(dbsession, item, action or named, user, comment, from_version=before)
 
 
 def set_status(
@@ -344,17 +349,16 @@ def restore_item(dbsession, item, user, comment=""):
     return log_change(dbsession, item, "restore", user, comment)
 
 
-def revert_to(dbsession, item, revision, expected_version, user, comment=""):
-    """Make an old revision current again, as a new revision (history is never rewritten)."""
-    check_version(item, expected_version)
-    data = revision.data
+def draft_of(dbsession, data):
+    """The Draft that makes an item what the revision snapshot ``data`` holds; links to
+    items that are gone since are left out."""
     existing = {
         row[0]
         for row in dbsession.execute(
             select(Item.id).where(Item.id.in_([link["target_id"] for link in data["links"]]))
         )
     }
-    draft = Draft(
+    return Draft(
         fields={name: data.get(name) for name in ITEM_FIELDS if name in data},
         texts={
             lang: {n: values.get(n, "") for n in TEXT_FIELDS}
@@ -364,7 +368,63 @@ def revert_to(dbsession, item, revision, expected_version, user, comment=""):
         # Revisions made before sources and facts existed had none.
         sources=data.get("sources", []),
         facts=data.get("facts", {}),
+        translation_current=bool(data.get("translation_current")),
     )
+
+
+def draft_snapshot(dbsession, item, draft):
+    """What ``item`` would be with ``draft`` applied, as a revision snapshot, without
+    touching it (a proposal that waits for review)."""
+    data = snapshot(item)
+    for name in ITEM_FIELDS:
+        if name in draft.fields:
+            data[name] = draft.fields[name]
+    if data["slug"] != item.slug and not slug_available(dbsession, item.type, data["slug"], item):
+        raise SlugTaken(data["slug"])
+    for lang in LANGUAGES:
+        values = draft.texts.get(lang) or {}
+        if not any((values.get(n) or "").strip() for n in TEXT_FIELDS):
+            if lang != SOURCE_LANGUAGE:
+                data["texts"].pop(lang, None)
+            continue
+        old = data["texts"].get(lang, {})
+        data["texts"][lang] = {n: values.get(n, "") for n in TEXT_FIELDS} | {
+            "source_version": old.get("source_version"),
+            "version": old.get("version"),
+        }
+    if draft.links is not None:
+        targets = {
+            row.id: row.slug
+            for row in dbsession.execute(
+                select(Item.id, Item.slug).where(
+                    Item.id.in_([int(link["target_id"]) for link in draft.links])
+                )
+            )
+        }
+        data["links"] = [
+            {
+                "target_id": int(link["target_id"]),
+                "target_slug": targets[int(link["target_id"])],
+                "kind": link["kind"],
+                "note_id": link.get("note_id", ""),
+                "note_en": link.get("note_en", ""),
+            }
+            for link in draft.links
+            if int(link["target_id"]) in targets
+        ]
+    if draft.sources is not None:
+        data["sources"] = [dict(row) for row in draft.sources]
+    if draft.facts is not None:
+        data["facts"] = {key: value for key, value in draft.facts.items() if value}
+    data["translation_current"] = draft.translation_current
+    return data
+
+
+def revert_to(dbsession, item, revision, expected_version, user, comment=""):
+    """Make an old revision current again, as a new revision (history is never rewritten)."""
+    check_version(item, expected_version)
+    data = revision.data
+    draft = draft_of(dbsession, data)
     if draft.fields.get("slug") != item.slug and not slug_available(
         dbsession, item.type, draft.fields["slug"], item
     ):

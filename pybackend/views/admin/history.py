@@ -11,12 +11,13 @@ from ... import security
 from ...i18n import _
 from ...models import Revision
 from ...models.source import FACT_KEYS
-from ...services import editing
+from ...services import editing, review
 from ...services.diff import word_diff
 from ...source_forms import format_sources
 from .. import Paginator
 from ..errors import error_response
 from . import admin_view_config
+from .review import PROPOSED
 
 REVISIONS_PER_PAGE = 50
 _NUMBER = re.compile(r"^[0-9]{1,9}$")
@@ -192,6 +193,18 @@ def revert(request):
     if len(versions) != 1 or not _NUMBER.match(versions[0]):
         raise HTTPBadRequest(_("Versi halaman tidak valid."))
     try:
+        if review.must_propose(request.dbsession, item, request.identity):
+            # The review step holds for old revisions too: this one waits for approval.
+            review.propose(
+                request.dbsession,
+                item,
+                int(versions[0]),
+                editing.draft_of(request.dbsession, revision.data),
+                request.identity,
+                f"#{revision.number}",
+            )
+            security.flash(request, PROPOSED)
+            return HTTPSeeOther(location=history_url)
         new = editing.revert_to(
             request.dbsession, item, revision, int(versions[0]), request.identity
         )

@@ -13,7 +13,7 @@ from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
 from ...models import Item, ItemText, Link, Reference, Revision
 from ...models.source import FACT_KEYS
-from ...services import autosave, bulk, content, editing, lookup, preview_links
+from ...services import autosave, bulk, content, editing, lookup, preview_links, review
 from ...services.diff import word_diff
 from ...source_forms import format_sources, parse_sources
 from .. import Paginator
@@ -328,8 +328,15 @@ def item_edit(request):
         "fact_keys": FACT_KEYS,
     }
     if not posted:
+        saved = form_data(item)
+        proposal = result["review"]["proposal"]
+        if proposal is not None and not result["review"]["may_publish"]:
+            # The editor goes on from the changes that wait for review, not from the
+            # published text: a save sends them for review again.
+            saved = form_data(proposal.data)
+            form = build_form(request, item.type, item=item, data=saved)
         result["recovery"], result["form"] = autosave_views.recovery(
-            request, form, item.type, item, form_data(item)
+            request, form, item.type, item, saved
         )
         return result
     action = request.POST.get("action", "save")
@@ -346,6 +353,14 @@ def item_edit(request):
         return result
     draft = draft_from(form)
     _apply_merge_choices(request, item, draft)
+    if action in ("save", "submit") and review.must_propose(
+        request.dbsession, item, request.identity
+    ):
+        review_views.propose(request, item, draft, form.comment.data)
+        autosave.discard(request.dbsession, request.identity, item.type, item)
+        return HTTPSeeOther(
+            location=request.route_path("admin.item.edit", item_type=item.type + "s", id=item.id)
+        )
     publish = {"save": None, "draft": False, "publish": True, "submit": None}[action]
     editing.update_item(
         request.dbsession,

@@ -12,10 +12,13 @@ from . import admin_view_config
 def context(request, item):
     """What the edit page needs to know about the review step."""
     required = review.required(request.dbsession)
+    row = review.request_for(request.dbsession, item)
     return {
         "required": required,
         "may_publish": review.may_publish(request.dbsession, request.identity),
-        "request": review.request_for(request.dbsession, item),
+        "request": row,
+        # Changes to the published item that wait (or came back): a revision of their own.
+        "proposal": review.proposal_of(request.dbsession, item, row) if row else None,
         "form": ReviewForm(data={"version": str(item.version)}) if item is not None else None,
     }
 
@@ -37,6 +40,14 @@ def may_publish(request, action, result):
         result["refused"] = REVIEW_OFF
         return False
     return True
+
+
+PROPOSED = _("Perubahan Anda menunggu tinjauan; pembaca masih melihat halaman yang terbit.")
+
+
+def propose(request, item, draft, comment):
+    review.propose(request.dbsession, item, item.version, draft, request.identity, comment)
+    security.flash(request, PROPOSED)
 
 
 def submit(request, item, comment):

@@ -29,6 +29,11 @@ def editor(testapp, dbsession):
     return testapp
 
 
+def buttons(page):
+    """The actions the edit form's buttons offer."""
+    return [b["value"] for b in page.html.select("#item-form button[name=action]")]
+
+
 def actions(dbsession, item):
     return [
         r.action
@@ -61,7 +66,7 @@ def test_an_editor_submits_and_an_administrator_approves(admin, editor, dbsessio
     item = make_topic(dbsession, status="draft")
     page = editor.get(f"/admin/topics/{item.id}")
     form = page.forms["item-form"]
-    assert "publish" not in [b.value for b in form.fields.get("action", [])]
+    assert buttons(page) == ["preview", "save", "submit"]
     # Publishing directly is refused, with the text kept in the form.
     form["body"] = "Teks untuk ditinjau."
     fields = [*form.submit_fields(), ("action", "publish")]
@@ -138,3 +143,85 @@ def test_without_the_review_step_submit_is_refused(editor, dbsession):
     res = editor.post(f"/admin/topics/{item.id}", fields, status=400)
     assert "Tahap tinjauan tidak aktif" in res.text
     assert count(dbsession, ReviewRequest) == 0
+
+
+def published(dbsession, body):
+    return make_topic(dbsession, texts={"id": ("Judul", "Ringkasan", body)}, status="published")
+
+
+def live_text(editor, item):
+    return editor.get(f"/topics/{item.slug}").html.select_one(".prose").get_text()
+
+
+def test_an_editor_s_changes_to_a_published_page_wait_for_approval(admin, editor, dbsession):
+    turn_on(admin)
+    item = published(dbsession, "Teks yang terbit.")
+    before = (item.version, live_text(editor, item))
+    page = editor.get(f"/admin/topics/{item.id}")
+    assert buttons(page) == ["preview", "save", "draft"]  # save sends for review
+    assert "Ajukan perubahan untuk ditinjau" in page.text
+    form = page.forms["item-form"]
+    form["body"] = "Teks baru yang menunggu."
+    form["comment"] = "usul"
+    form.submit("action", value="save", status=303)
+    dbsession.expire_all()
+    # Readers see the page as it was; the item did not move.
+    assert (item.version, live_text(editor, item)) == before
+    assert "Teks baru yang menunggu." not in before[1]
+    row = dbsession.get(ReviewRequest, item.id)
+    assert (row.state, row.proposal) == ("pending", actions(dbsession, item).index("propose") + 1)
+    assert count(dbsession, AuditEntry, AuditEntry.action == "content.propose") == 1
+    # The editor goes on from their proposal, not from the live text.
+    again = editor.get(f"/admin/topics/{item.id}")
+    assert again.forms["item-form"]["body"].value == "Teks baru yang menunggu."
+    assert "belum terbit" in again.text
+    # The administrator sees the published text in the form and the proposal linked.
+    page = admin.get(f"/admin/topics/{item.id}")
+    assert page.forms["item-form"]["body"].value == "Teks yang terbit."
+    proposal = page.html.select_one("p.proposal a")["href"]
+    assert "Teks baru yang menunggu." in admin.get(proposal).text
+    page.forms[f"review-form-{item.id}"].submit("decision", value="approve", status=303)
+    dbsession.expire_all()
+    assert "Teks baru yang menunggu." in live_text(editor, item)
+    assert item.version > before[0] and item.status == "published"
+    assert actions(dbsession, item)[-2:] == ["propose", "approve"]
+    assert dbsession.get(ReviewRequest, item.id) is None
+
+
+def test_a_proposal_made_stale_by_a_later_save_is_not_approved(admin, editor, dbsession):
+    turn_on(admin)
+    item = published(dbsession, "Awal.")
+    form = editor.get(f"/admin/topics/{item.id}").forms["item-form"]
+    form["body"] = "Usulan editor."
+    form.submit("action", value="save", status=303)
+    # An administrator saves the live page meanwhile.
+    page = admin.get(f"/admin/topics/{item.id}")
+    mine = page.forms["item-form"]
+    mine["title"] = "Judul dari admin"
+    mine.submit("action", value="save", status=303)
+    decision = admin.get(f"/admin/topics/{item.id}").forms[f"review-form-{item.id}"]
+    decision.submit("decision", value="approve", status=409)
+    dbsession.expire_all()
+    assert item.text("id").title == "Judul dari admin" and item.text("id").body == "Awal."
+    assert dbsession.get(ReviewRequest, item.id).state == "pending"  # still waiting
+
+
+def test_an_editor_cannot_revert_a_published_page_past_review(admin, editor, dbsession):
+    turn_on(admin)
+    item = published(dbsession, "Versi satu.")
+    page = admin.get(f"/admin/topics/{item.id}").forms["item-form"]
+    page["body"] = "Versi dua."
+    page.submit("action", value="save", status=303)
+    dbsession.expire_all()
+    first = dbsession.scalars(
+        select(Revision).where(Revision.item_id == item.id).order_by(Revision.number)
+    ).first()
+    history = editor.get(f"/admin/topics/{item.id}/history")
+    editor.post(
+        f"/admin/topics/{item.id}/revisions/{first.number}/restore",
+        {"csrf_token": csrf(history), "version": str(item.version)},
+        status=303,
+    )
+    dbsession.expire_all()
+    assert item.text("id").body == "Versi dua."  # still live
+    assert dbsession.get(ReviewRequest, item.id).proposal is not None
