@@ -4,7 +4,12 @@ once, by whichever process notices it first, and every process then serves the c
 """
 
 import datetime as dt
+import os
+import shlex
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import transaction
@@ -100,15 +105,28 @@ def test_a_reader_s_request_applies_a_due_schedule_and_every_process_follows(app
         settle(app, "/feed.atom", lambda res: f"/topics/{slug}" not in res.text)
 
 
-def test_the_command_applies_what_is_due(apps, site, tmp_path, backend, database_url, capsys):
-    from pybackend.scripts import content
+def timer_command(ini):
+    """deploy/pybackend-publish-due.service's ExecStart, on this venv and ``ini``."""
+    unit = (Path(__file__).parents[2] / "deploy" / "pybackend-publish-due.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    argv = shlex.split(line.removeprefix("ExecStart="))
+    assert argv[0] == "/srv/pybackend/venv/bin/pybackend-content"
+    assert argv[1] == "/etc/pybackend/production.ini"
+    return [str(Path(sys.executable).parent / "pybackend-content"), str(ini), *argv[2:]]
+
+
+def test_the_timer_s_command_applies_what_is_due(apps, site, tmp_path, backend, database_url):
     from tests.scripts.databases import write_ini
 
     item_id, slug = site.topic("Lewat perintah", publish=False)
     schedule_id = due_now(site, item_id)
     ini = write_ini(tmp_path, database_url)
-    content.main(["pybackend-content", str(ini), "publish-due"])
-    assert "Applied 1 due schedules." in capsys.readouterr().out
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        timer_command(ini), capture_output=True, text=True, env=environ, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Applied 1 due schedules." in done.stdout
     assert facts(site, item_id, schedule_id)[:3] == ("published", ["create", "publish"], "applied")
     settle(apps[1], f"/topics/{slug}", lambda res: res.status_int == 200)
     search = settle(apps[1], "/search?q=perintah", lambda res: slug in res.text)
