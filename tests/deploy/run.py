@@ -8,7 +8,8 @@ All on 127.0.0.1, under /tmp, bounded to about 5 minutes, removed at the end:
 - a PostgreSQL primary and a streaming replica (``pg_basebackup -R``), clusters of our own;
 - every file of deploy/, printed from the installed wheel by ``pybackend-config``: 3 waitress
   processes started the way ``pybackend@.service`` starts them, nginx with TLS (a
-  self-signed certificate), static files from the installed package and the proxy cache.
+  self-signed certificate), static files from the installed package and the proxy cache;
+  the schedules' timer, whose service's command runs once against the deployment.
 
 It checks reads and login through nginx, the spread of an edit, kill -9 and a rolling
 restart under load, and reads while the replica is away; prints the figures and exits 1
@@ -143,6 +144,25 @@ class Deployment:
             self.bin("pybackend-user"), ini, "add", EDITOR, "--role", "editor",
             env=self.env, cwd="/tmp", stdin=PASSWORD + "\n",
         )  # fmt: skip
+
+    def publish_due_timer(self):
+        """The schedules' timer and its service, run as systemd would run the service."""
+        step("pybackend-publish-due.timer and .service: the service's command, once")
+        timer = self.config("pybackend-publish-due.timer")
+        check(re.search(r"^OnCalendar=minutely$", timer, re.MULTILINE), "the timer runs minutely")
+        service = dict(
+            re.findall(r"^(\w+)=(.*)$", self.config("pybackend-publish-due.service"), re.MULTILINE)
+        )
+        check(service["Type"] == "oneshot", "the service runs once per tick")
+        command = (
+            service["ExecStart"]
+            .replace("/srv/pybackend/venv", self.venv)
+            .replace("/etc/pybackend", self.etc)
+            .split()
+        )
+        out = run(*command, env=self.env, cwd="/tmp")
+        check("due schedules" in out, f"publish-due said {out!r}")
+        print(out.strip())
 
     # -- processes ---------------------------------------------------------------------
 
@@ -280,6 +300,7 @@ def main():
         deployment.clusters.create()
         deployment.configure()
         deployment.initialize()
+        deployment.publish_due_timer()
         step(f"3 processes as pybackend@.service starts them, on {APP_PORTS}")
         for port in APP_PORTS:
             deployment.start(port, wait=False)
