@@ -26,11 +26,8 @@ TRASH_ACTIONS = ("restore",)
 def actions_for(dbsession, user):
     """The list actions ``user`` may take now: with the review step on, an editor submits
     for review instead of publishing (services/review.py)."""
-    if not review.required(dbsession):
-        return ("publish", "unpublish", "trash")
-    if review.may_publish(dbsession, user):
-        return ("publish", "unpublish", "trash")
-    return ("submit", "unpublish", "trash")
+    first = "publish" if review.may_publish(dbsession, user) else "submit"
+    return (first, "unpublish", "trash")
 
 
 def pending(dbsession, items):

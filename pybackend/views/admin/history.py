@@ -17,7 +17,7 @@ from ...source_forms import format_sources
 from .. import Paginator
 from ..errors import error_response
 from . import admin_view_config
-from .review import PROPOSED
+from . import review as review_views
 
 REVISIONS_PER_PAGE = 50
 _NUMBER = re.compile(r"^[0-9]{1,9}$")
@@ -195,15 +195,8 @@ def revert(request):
     try:
         if review.must_propose(request.dbsession, item, request.identity):
             # The review step holds for old revisions too: this one waits for approval.
-            review.propose(
-                request.dbsession,
-                item,
-                int(versions[0]),
-                editing.draft_of(request.dbsession, revision.data),
-                request.identity,
-                f"#{revision.number}",
-            )
-            security.flash(request, PROPOSED)
+            draft = editing.draft_of(request.dbsession, revision.data)
+            review_views.propose(request, item, int(versions[0]), draft, f"#{revision.number}")
             return HTTPSeeOther(location=history_url)
         new = editing.revert_to(
             request.dbsession, item, revision, int(versions[0]), request.identity

@@ -306,12 +306,17 @@ def item_edit(request):
         )
         return HTTPSeeOther(location=request.route_path("admin.trash"))
     posted = request.method == "POST"
+    review_state = review_views.context(request, item)
+    saved = None
+    if not posted:
+        saved = form_data(item)
+        proposal = review_state["proposal"]
+        if proposal is not None and not review_state["may_publish"]:
+            # The editor goes on from the changes that wait for review, not from the
+            # published text: a save sends them for review again.
+            saved = form_data(proposal.data)
     form = build_form(
-        request,
-        item.type,
-        item=item,
-        formdata=request.POST if posted else None,
-        data=None if posted else form_data(item),
+        request, item.type, item=item, formdata=request.POST if posted else None, data=saved
     )
     result = {
         "admin_section": item.type + "s",
@@ -321,20 +326,13 @@ def item_edit(request):
         "preview": None,
         "conflict": None,
         "recovery": None,
-        "review": review_views.context(request, item),
+        "review": review_state,
         "schedule": schedule_views.context(request, item),
         "previews": preview_links.for_item(request.dbsession, item),
         "preview_live": preview_links.is_live,
         "fact_keys": FACT_KEYS,
     }
     if not posted:
-        saved = form_data(item)
-        proposal = result["review"]["proposal"]
-        if proposal is not None and not result["review"]["may_publish"]:
-            # The editor goes on from the changes that wait for review, not from the
-            # published text: a save sends them for review again.
-            saved = form_data(proposal.data)
-            form = build_form(request, item.type, item=item, data=saved)
         result["recovery"], result["form"] = autosave_views.recovery(
             request, form, item.type, item, saved
         )
@@ -356,25 +354,22 @@ def item_edit(request):
     if action in ("save", "submit") and review.must_propose(
         request.dbsession, item, request.identity
     ):
-        review_views.propose(request, item, draft, form.comment.data)
-        autosave.discard(request.dbsession, request.identity, item.type, item)
-        return HTTPSeeOther(
-            location=request.route_path("admin.item.edit", item_type=item.type + "s", id=item.id)
+        review_views.propose(request, item, loaded, draft, form.comment.data)
+    else:
+        publish = {"save": None, "draft": False, "publish": True, "submit": None}[action]
+        editing.update_item(
+            request.dbsession,
+            item,
+            loaded,
+            draft,
+            request.identity,
+            comment=form.comment.data,
+            publish=publish,
         )
-    publish = {"save": None, "draft": False, "publish": True, "submit": None}[action]
-    editing.update_item(
-        request.dbsession,
-        item,
-        loaded,
-        draft,
-        request.identity,
-        comment=form.comment.data,
-        publish=publish,
-    )
+        if action == "submit":
+            review_views.submit(request, item, form.comment.data)
+        security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
     autosave.discard(request.dbsession, request.identity, item.type, item)
-    if action == "submit":
-        review_views.submit(request, item, form.comment.data)
-    security.flash(request, _("Tersimpan: ${title}.", mapping={"title": form.title.data}))
     return HTTPSeeOther(
         location=request.route_path("admin.item.edit", item_type=item.type + "s", id=item.id)
     )

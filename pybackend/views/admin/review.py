@@ -45,8 +45,9 @@ def may_publish(request, action, result):
 PROPOSED = _("Perubahan Anda menunggu tinjauan; pembaca masih melihat halaman yang terbit.")
 
 
-def propose(request, item, draft, comment):
-    review.propose(request.dbsession, item, item.version, draft, request.identity, comment)
+def propose(request, item, expected_version, draft, comment):
+    """Changes to a published item wait for review (services/review.py: propose)."""
+    review.propose(request.dbsession, item, expected_version, draft, request.identity, comment)
     security.flash(request, PROPOSED)
 
 
