@@ -9,14 +9,14 @@ from pybackend.models import LoginAttempt, UserSession
 
 from .databases import command, write_ini
 
-NOW = dt.datetime.now(dt.UTC)
-
-
-def ago(**delta):
-    return NOW - dt.timedelta(**delta)
-
-
 def test_cleanup_removes_dead_sessions_and_old_attempts_and_keeps_the_rest(databases, tmp_path):
+    # The clock is read when the test runs, not when the module is collected: a whole
+    # suite can run for longer than the lockout window before it reaches this test.
+    now = dt.datetime.now(dt.UTC)
+
+    def ago(**delta):
+        return now - dt.timedelta(**delta)
+
     url = databases.new("cleanup", seeded=True)
     engine = databases.engine(url)
     with Session(engine) as session:
@@ -27,7 +27,7 @@ def test_cleanup_removes_dead_sessions_and_old_attempts_and_keeps_the_rest(datab
                 UserSession(token_hash="b" * 64, csrf_token="x", created_at=ago(hours=13)),
                 UserSession(token_hash="c" * 64, csrf_token="x"),  # live
                 LoginAttempt(key="user:ed", attempted_at=ago(hours=1)),
-                LoginAttempt(key="user:ed", attempted_at=NOW),
+                LoginAttempt(key="user:ed", attempted_at=now),
                 LoginAttempt(key="ok:ed:127.0.0.1", attempted_at=ago(days=31)),
                 LoginAttempt(key="ok:ed:10.0.0.1", attempted_at=ago(days=1)),
             ]
