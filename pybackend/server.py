@@ -36,6 +36,7 @@ from waitress.server import BaseWSGIServer, create_server
 
 from .serving import KeepAliveChannel, ProbeDispatcher, sweep_slow_requests
 from .telemetry.logfilters import limit_queue_warnings
+from .telemetry.logqueue import BackgroundLogging
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,8 @@ def serve(app, **settings):
     server = make_server(app, **settings)
     stopper = Stopper()
     previous = {sig: signal.signal(sig, stopper) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # Worker threads hand their log lines to a queue; one thread writes them.
+    background = BackgroundLogging().start()
     try:
         server.print_listen("Serving on http://{}:{}")
         _loop(server, stopper, ours, lambda: stopper.signals > 0)
@@ -178,6 +181,7 @@ def serve(app, **settings):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        background.stop()  # the lines still queued; later ones are written at once
     if not finished:
         logging.shutdown()
         os._exit(EXIT_CUT)

@@ -1,6 +1,7 @@
 """pybackend's waitress runner: keep-alive after a 304, graceful stop on SIGTERM (OPS-1)."""
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -233,3 +234,10 @@ def test_production_ini_served_for_real(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+    # The access lines, written by the background thread, are all there after SIGTERM.
+    output = process.stdout.read().decode()
+    access = [json.loads(line) for line in output.splitlines() if '"pybackend.access"' in line]
+    assert [(a["path"], a["status"]) for a in access if a["path"] != "/healthz"] == [
+        ("/topics/django", 200),
+        ("/topics/django", 304),
+    ]
