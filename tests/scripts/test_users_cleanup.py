@@ -9,6 +9,7 @@ from pybackend.models import LoginAttempt, UserSession
 
 from .databases import command, write_ini
 
+
 def test_cleanup_removes_dead_sessions_and_old_attempts_and_keeps_the_rest(databases, tmp_path):
     # The clock is read when the test runs, not when the module is collected: a whole
     # suite can run for longer than the lockout window before it reaches this test.

@@ -36,7 +36,7 @@ def test_lines_are_written_by_another_thread_in_order_and_whole():
             child.info("line %(n)s", names, extra={"n": i})
             names["n"] = -1  # the arguments change after the call: the line keeps its own
         try:
-            1 / 0
+            raise ZeroDivisionError("division by zero")
         except ZeroDivisionError:
             child.exception("it broke")
     finally:
