@@ -10,6 +10,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 from .client import Client, LoginFailed, login
@@ -17,10 +18,13 @@ from .databases import BENCH_USER
 from .scenarios import ScenarioStuck, first_request, make_row
 from .servers import ROOT, BenchError, log
 from .targets import writer_summary
+from .writer import save_once
 from .wrk import median_run, run_wrk
 
 EDIT_FORM_SAMPLES = 5
 EDIT_FORM_BUDGET_S = 10  # stop sampling a slow form after this (one sample at least)
+SAVE_SAMPLES = 7  # saves through the form with nothing else running (admin_save)
+SAVE_INTERVAL_S = 1.0  # as the writer: each save's pages are stored again before the next
 WRITER_START_TIMEOUT = 30
 # The writer ends after the request in progress; an edit form of 100 000 topics took
 # tens of seconds to render before it was trimmed.
@@ -84,6 +88,47 @@ def measure_edit_form(ctx, editor):
     log(
         f"  admin_edit_form {editor.edit_path}: HTTP {status}, {size} bytes, "
         f"median {entry['ms']} ms ({', '.join(f'{m:g}' for m in samples)})"
+    )
+    return entry
+
+
+def measure_saves(ctx, editor):
+    """The server's time for a save, alone: the writer's cycle with no reads beside it.
+
+    Each POST is timed from the client on loopback, so what it measures is the server's
+    work (form, version check, revision, search index, commit). The first save is a
+    warm-up; a save that is not a 303 is reported as the status.
+    """
+    stop = threading.Event()
+    records = []
+    started = time.monotonic()
+    for number in range(SAVE_SAMPLES + 1):
+        cycle = time.monotonic()
+        try:
+            record = save_once(editor.client, editor.edit_path, 10_000 + number, stop)
+        except TimeoutError as error:
+            raise ScenarioStuck("admin_save") from error
+        records.append(record)
+        if record.get("status") != 303 or time.monotonic() - started > EDIT_FORM_BUDGET_S * 3:
+            break
+        time.sleep(max(0.0, SAVE_INTERVAL_S - (time.monotonic() - cycle)))
+    timed = [r["post_ms"] for r in records[1:] if r.get("status") == 303]
+    failed = [r for r in records if r.get("status") != 303]
+    entry = {
+        "backend": ctx.backend,
+        "size": ctx.size,
+        "scenario": "admin_save",
+        "variant": "",
+        "path": editor.edit_path,
+        "status": failed[0].get("status") if failed else 200,
+        "error": failed[0].get("error") if failed else None,
+        "first_ms": records[0].get("post_ms"),
+        "repeat_ms": timed,
+        "ms": statistics.median(timed) if timed else None,
+    }
+    log(
+        f"  admin_save {editor.edit_path}: {len(timed)} saves, median {entry['ms']} ms "
+        f"({', '.join(f'{m:g}' for m in timed)})" + (f"; {entry['error']}" if failed else "")
     )
     return entry
 

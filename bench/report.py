@@ -76,14 +76,18 @@ def print_table(baseline, rows):
         )
 
 
+def shown(value):
+    return "-" if value is None else f"{value:g}"
+
+
 def print_measurements(measurements, writers):
     if measurements:
         log("\nSingle requests (one at a time, no load):")
         for m in measurements:
             log(
                 f"  {m['backend']:<10} {m['size']:>7} {label(m):<24} HTTP {m['status']} "
-                f"{m['bytes']:>10} bytes  first {m['first_ms']:>8g} ms  median "
-                f"{m['ms']:>8g} ms  {m['path']}"
+                f"{shown(m.get('bytes')):>10} bytes  first {shown(m['first_ms']):>8} ms  median "
+                f"{shown(m['ms']):>8} ms  {m['path']}"
             )
     for w in writers:
         s = w["summary"]

@@ -128,7 +128,12 @@ def default_scenarios():
 
 
 def scenario_names():
-    return [s.name for s in default_scenarios()] + ["sitemap", "admin_edit_form", "edit_load"]
+    return [s.name for s in default_scenarios()] + [
+        "sitemap",
+        "admin_edit_form",
+        "admin_save",
+        "edit_load",
+    ]
 
 
 # ---------------------------------------------------------------------------

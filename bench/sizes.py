@@ -7,7 +7,7 @@ import time
 from pybackend.scripts.generate_data import SYLLABLES
 
 from .databases import create_editor, prepare_database, read_site
-from .editload import Editor, measure_edit_form, run_edit_load
+from .editload import Editor, measure_edit_form, measure_saves, run_edit_load
 from .scenarios import (
     ScenarioStuck,
     ServerDied,
@@ -20,6 +20,9 @@ from .scenarios import (
 )
 from .servers import ROOT, BenchError, IniFiles, Server, log
 from .wrk import run_wrk
+
+# The scenarios of a logged-in editor: the bench's account is created only for them.
+EDITOR_SCENARIOS = frozenset({"admin_edit_form", "admin_save", "edit_load"})
 
 
 class Bench:
@@ -160,7 +163,7 @@ class Bench:
         largest = size == args.sizes[-1]
         # The load scenarios (cold pages, cookies, a writer) run at the largest size only.
         wanted = {s.name for s in self.scenarios if largest or not s.load}
-        wanted |= {"sitemap", "admin_edit_form"} & args.scenarios
+        wanted |= {"sitemap", "admin_edit_form", "admin_save"} & args.scenarios
         if largest and "edit_load" in args.scenarios:
             wanted.add("edit_load")
         env = self.base_env()
@@ -174,7 +177,7 @@ class Bench:
         )
         site = read_site(url)
         password = secrets.token_urlsafe(24)
-        if {"admin_edit_form", "edit_load"} & wanted:
+        if EDITOR_SCENARIOS & wanted:
             create_editor(env, password)
         ini, port = self.inis.app_ini()
 
@@ -215,7 +218,7 @@ class Bench:
                         start,
                         lambda s=scenario: run_scenario(ctx, s, scripts),
                     )
-            if {"admin_edit_form", "edit_load"} & wanted:
+            if EDITOR_SCENARIOS & wanted:
                 self.editing(ctx, password, scripts, wanted, info, peak_rss, start)
             self.hello_beside(backend, size, hello_rows)
             self.rows.extend(hello_rows.values())
@@ -257,6 +260,16 @@ class Bench:
                     peak_rss,
                     start,
                     lambda: self.measurements.append(measure_edit_form(ctx, editor)),
+                )
+            if "admin_save" in wanted:
+                self.guarded(
+                    ctx,
+                    "admin_save",
+                    editor.edit_path,
+                    info,
+                    peak_rss,
+                    start,
+                    lambda: self.measurements.append(measure_saves(ctx, editor)),
                 )
             if "edit_load" in wanted:
                 self.guarded(

@@ -13,6 +13,7 @@ TARGETS = {
     "edit_mix": 0.7,  # the 50-URL mix with a writer >= 0.7 x without
     "edit_form_bytes": 200_000,
     "edit_form_ms": 100.0,
+    "save_ms": 100.0,  # a save through the edit form, alone, at the largest size
     "sitemap_ms": 200.0,  # first request after the server started
     "search_p99_ms": 50.0,  # at the largest size (>= 100 000), one connection
     "size_drift": 0.2,  # home/list/topic at the largest size within 20 % of the smallest
@@ -182,6 +183,22 @@ def edit_form_target(measurements, largest):
     return target(name, verdict(ok), detail)
 
 
+def save_target(measurements, largest):
+    name = f"admin save < {TARGETS['save_ms']:.0f} ms at the largest size (alone)"
+    found = [m for m in measurements if m["scenario"] == "admin_save" and m["size"] == largest]
+    if not found:
+        return target(name, "N/A", "not run")
+    ok = all(
+        m["status"] == 200 and m["ms"] is not None and m["ms"] < TARGETS["save_ms"] for m in found
+    )
+    detail = "; ".join(
+        f"{m['backend']}: median {m['ms']} ms of {len(m['repeat_ms'])} saves"
+        + (f" (failed: HTTP {m['status']} {m.get('error') or ''})" if m["status"] != 200 else "")
+        for m in found
+    )
+    return target(name, verdict(ok), detail)
+
+
 def sitemap_target(measurements):
     name = f"sitemap cold < {TARGETS['sitemap_ms']:.0f} ms (index and a part)"
     found = [m for m in measurements if m["scenario"] == "sitemap"]
@@ -291,6 +308,7 @@ def evaluate_targets(rows, servers, baseline=(), measurements=(), writers=()):
         targets.append(result)
     targets += [
         edit_form_target(measurements, largest),
+        save_target(measurements, largest),
         sitemap_target(measurements),
         search_latency_target(rows, largest),
         search_scaling_target(rows, largest),

@@ -11,7 +11,7 @@ def test_every_scenario_the_targets_judge_exists_once():
     assert len(names) == len(set(names))
     for name in ("topic", "topic_304", "cold_topic", "cold_example", "cold_list"):
         assert name in names
-    for name in ("sitemap", "admin_edit_form", "edit_load"):
+    for name in ("sitemap", "admin_edit_form", "admin_save", "edit_load"):
         assert name in names
     variants = {v.variant for s in default_scenarios() for v in s.variants}
     assert variants == {"session", "analytics"}

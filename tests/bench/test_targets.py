@@ -109,6 +109,14 @@ def test_admin_edit_form_is_judged_at_the_largest_size_only():
     assert result_of(judged([row("topic")], measurements=found), "admin edit")["result"] == "N/A"
 
 
+@pytest.mark.parametrize(
+    ("ms", "status", "expected"), [(60.0, 200, "PASS"), (140.0, 200, "FAIL"), (None, 409, "FAIL")]
+)
+def test_admin_save_passes_only_under_the_limit_with_every_save_answered(ms, status, expected):
+    found = [measurement("admin_save", ms=ms, status=status)]
+    assert result_of(judged([row("topic")], measurements=found), "admin save")["result"] == expected
+
+
 def test_sitemap_is_judged_on_the_first_request_of_each_file():
     found = [
         measurement("sitemap", "index", first=20.0, ms=1.0),
