@@ -33,6 +33,7 @@ The index follows every content change in the same transaction: models/search.py
 import contextlib
 import dataclasses
 import difflib
+import functools
 import re
 import unicodedata
 
@@ -152,8 +153,12 @@ def _plain(value):
 _md = MarkdownIt("js-default")
 
 
+@functools.lru_cache(maxsize=256)
 def markdown_text(body):
-    """The words a reader sees in a Markdown body (code included), as plain text."""
+    """The words a reader sees in a Markdown body (code included), as plain text.
+
+    Cached by body: a save indexes both languages again, and one of them rarely changed.
+    """
     parts = []
     for token in _md.parse(body or ""):
         if token.type == "inline":

@@ -327,8 +327,6 @@ def item_edit(request):
         "conflict": None,
         "recovery": None,
         "review": review_state,
-        "schedule": schedule_views.context(request, item),
-        "previews": preview_links.for_item(request.dbsession, item),
         "preview_live": preview_links.is_live,
         "fact_keys": FACT_KEYS,
     }
@@ -336,19 +334,19 @@ def item_edit(request):
         result["recovery"], result["form"] = autosave_views.recovery(
             request, form, item.type, item, saved
         )
-        return result
+        return _page(request, item, result)
     action = request.POST.get("action", "save")
     if not form.validate() or action not in ("save", "draft", "publish", "preview", "submit"):
         request.response.status_int = 400
-        return result
+        return _page(request, item, result)
     if action == "preview":
         result["preview"] = _preview(request, form)
-        return result
+        return _page(request, item, result)
     loaded = editing.parse_version(form.version.data)
     if loaded != item.version:
-        return _conflict(request, item, form, result)
+        return _page(request, item, _conflict(request, item, form, result))
     if not review_views.may_publish(request, action, result):
-        return result
+        return _page(request, item, result)
     draft = draft_from(form)
     _apply_merge_choices(request, item, draft)
     if action in ("save", "submit") and review.must_propose(
@@ -375,12 +373,20 @@ def item_edit(request):
     )
 
 
+def _page(request, item, result):
+    """What only the rendered form shows (a save that succeeds redirects without them)."""
+    result["schedule"] = schedule_views.context(request, item)
+    result["previews"] = preview_links.for_item(request.dbsession, item)
+    return result
+
+
 def _apply_merge_choices(request, item, draft):
     """On the merge screen an editor may take the saved text of a field instead of theirs."""
+    taken = [name for name in MERGE_FIELDS if request.POST.get(f"take-{name}") == "saved"]
+    if not taken:
+        return
     saved = form_data(item)
-    for name in MERGE_FIELDS:
-        if request.POST.get(f"take-{name}") != "saved":
-            continue
+    for name in taken:
         if name in editing.ITEM_FIELDS:
             draft.fields[name] = saved[name]
         elif name == "sources":
