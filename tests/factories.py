@@ -6,7 +6,7 @@ import itertools
 from sqlalchemy import insert
 
 from pybackend.models import Example, Item, ItemText, Link, SlugHistory, Topic
-from pybackend.services import translations
+from pybackend.services import pages, translations
 from pybackend.services.content import update_references
 
 _counter = itertools.count(1)
@@ -101,4 +101,7 @@ def bulk_topics(dbsession, count, prefix="massal", deleted=False):
         for lang, title in (("id", "Massal"), ("en", "Bulk"))
     ]
     dbsession.execute(insert(ItemText.__table__), texts)
+    # A Core insert passes no object through the flush: name what it changed, as the
+    # app's own bulk writes do (the lists, their counts and every page cache follow).
+    pages.touch(dbsession, "l:topic", "any")
     return ids

@@ -120,6 +120,12 @@ def changes(session):
     return found
 
 
+def changed_here(session):
+    """Whether this transaction has changed content that readers see (not yet committed)."""
+    found = session.info.get(_INFO)
+    return found is not None and bool(found)
+
+
 def touch(session, *tags):
     """Mark surrogate keys as changed by this transaction (e.g. "any" for search aliases)."""
     changes(session).extra.update(tags)

@@ -92,3 +92,46 @@ def test_list_public_groups_topics_by_kind(dbsession):
     messaging = [topic for topic in seed_topics if topic["kind"] == "messaging"]
     assert len(messaging) > 1
     assert content.count_public(dbsession, "topic", kind="messaging") == len(messaging)
+
+
+def test_list_counts_follow_committed_changes_and_a_transaction_s_own(app, dbengine):
+    """The counts of the lists are kept between requests; a commit that the lists show
+    (publish, trash, a new kind) changes them at once, and a transaction that changed
+    content counts what it sees itself."""
+    import transaction
+    from sqlalchemy import select
+
+    from pybackend import models
+    from pybackend.models import Item
+
+    factory = app.registry["dbsession_factory"]
+
+    def counts():
+        with transaction.manager:
+            session = models.get_tm_session(factory)
+            return (
+                content.count_public(session, "topic"),
+                content.count_public(session, "topic", kind="tool"),
+                content.count_public(session, "example"),
+            )
+
+    before = counts()
+    assert counts() == before  # the kept counts, as read the first time
+    try:
+        with transaction.manager:
+            session = models.get_tm_session(factory)
+            make_topic(session, slug="counted-tool", kind="tool")
+            make_example(session, slug="counted-example")
+            # This transaction's own changes are counted, before anything is committed.
+            assert content.count_public(session, "topic") == before[0] + 1
+        assert counts() == (before[0] + 1, before[1] + 1, before[2] + 1)
+        with transaction.manager:
+            session = models.get_tm_session(factory)
+            session.scalars(select(Item).where(Item.slug == "counted-tool")).one().status = "draft"
+        assert counts() == (before[0], before[1], before[2] + 1)
+    finally:
+        with transaction.manager:
+            session = models.get_tm_session(factory)
+            for item in session.scalars(select(Item).where(Item.slug.like("counted-%"))):
+                session.delete(item)
+    assert counts() == before
