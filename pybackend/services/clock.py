@@ -8,7 +8,10 @@ def now():
 
 
 def aware(value):
-    """SQLite hands back naive datetimes; everything we store is UTC."""
+    """SQLite hands back naive datetimes (or, from a raw cursor, ISO strings); everything
+    we store is UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value

@@ -309,9 +309,9 @@ def test_an_unreadable_page_store_is_a_503_not_a_500(committed, monkeypatch):
     def broken(self, request, key):
         raise sqlite3.OperationalError("disk I/O error (injected)")
 
-    from pybackend.services import cache
+    from pybackend.services import page_store
 
-    monkeypatch.setattr(cache.StoreReader, "load", broken)
+    monkeypatch.setattr(page_store.StoreReader, "load", broken)
     monkeypatch.setattr(content, "public_item", lambda *a, **k: broken(None, None, None))
     res = client.get("/topics/outage-topic", expect_errors=True)
     assert_branded_503(res)

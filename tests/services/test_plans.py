@@ -12,7 +12,7 @@ import re
 import pytest
 from sqlalchemy import event
 
-from pybackend.services import cache as cache_service
+from pybackend.services import page_memory, page_store
 
 COLD_PATHS = [
     "/topics/django",
@@ -99,8 +99,8 @@ def test_the_stored_page_and_the_purge_poll_are_index_lookups(dbsession):
     connection = dbsession.connection()
     dialect = connection.dialect.name
     for stmt, params in (
-        (cache_service._STORED, {"key": "/topics/django"}),
-        (cache_service._CHANGED, {"seen": 1}),
+        (page_store._STORED, {"key": "/topics/django"}),
+        (page_memory._CHANGED, {"seen": 1}),
     ):
         compiled = stmt.compile(dialect=connection.dialect)
         sql = str(compiled)

@@ -20,8 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from pybackend.models import AuditEntry, Item, Revision
-from pybackend.services import cache as cache_service
-from pybackend.services import content
+from pybackend.services import content, page_store
 from tests.functional.admin_helpers import committed_editor
 
 SERIALIZATION_FAILURE = "40001"
@@ -231,7 +230,7 @@ def test_the_html_and_json_error_views_mark_only_these_retryable(
 
     monkeypatch.setattr(content, "public_item", flaky)
     # The view must run: a page an earlier test's commit stored would be answered first.
-    monkeypatch.setattr(cache_service.StoreReader, "load", lambda self, request, key: None)
+    monkeypatch.setattr(page_store.StoreReader, "load", lambda self, request, key: None)
     res = testapp.get(path, expect_errors=True)
     assert res.status_int == status
     assert len(made) == calls
