@@ -227,7 +227,6 @@ def index_changed_items(connection, items):
     ids = sorted({item.id for item in items if item.id is not None})
     if not ids:
         return
-    connection.execute(delete(SearchDocument.__table__).where(SearchDocument.item_id.in_(ids)))
     rows = []
     for item in {id(item): item for item in items}.values():
         if item.id is None or _is_gone(item) or not item.is_public:
@@ -238,7 +237,42 @@ def index_changed_items(connection, items):
             if t.title and not _is_gone(t)
         }
         rows.extend(_documents(item.id, texts))
-    _insert(connection, rows)
+    # A document whose words did not change stays as it is: each delete and insert
+    # tokenizes the whole text for every prefix index (SQLite) or rebuilds its vector
+    # (PostgreSQL), and a save usually changes one language of one item.
+    table = SearchDocument.__table__
+    stored = {
+        row.id: tuple(row[1:])
+        for row in connection.execute(
+            select(
+                table.c.id,
+                table.c.item_id,
+                table.c.lang,
+                table.c.text_lang,
+                table.c.title,
+                table.c.summary,
+                table.c.body,
+            ).where(table.c.item_id.in_(ids))
+        )
+    }
+    changed = [row for row in rows if stored.get(row["id"]) != _document_key(row)]
+    wanted = {row["id"] for row in rows}
+    remove = (set(stored) - wanted) | {row["id"] for row in changed if row["id"] in stored}
+    if remove:
+        connection.execute(delete(table).where(table.c.id.in_(sorted(remove))))
+    _insert(connection, changed)
+
+
+def _document_key(row):
+    """A document's stored columns but its id, in the order the query above reads them."""
+    return (
+        row["item_id"],
+        row["lang"],
+        row["text_lang"],
+        row["title"],
+        row["summary"],
+        row["body"],
+    )
 
 
 def index_item(dbsession, item):

@@ -157,6 +157,41 @@ def test_document_ids_carry_the_language(dbsession):
         document_id(EN_ID_OFFSET, "id")
 
 
+def test_a_save_rewrites_only_the_documents_whose_words_changed(dbsession):
+    from sqlalchemy import event
+
+    made = topic(dbsession, "sekali-tulis", ("Zorblat", "", "Awal."), ("Zorblat", "", "Start."))
+    written = []
+
+    def watch(conn, cursor, statement, params, context, executemany):
+        if "search_documents" in statement and statement.lstrip().upper().startswith(
+            ("INSERT", "DELETE", "UPDATE")
+        ):
+            written.append((statement.split()[0].upper(), params))
+
+    engine = dbsession.get_bind()
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        made.texts["id"].body = "Awal, lalu Quendril."  # the Indonesian body only
+        dbsession.flush()
+        assert [kind for kind, _ in written] == ["DELETE", "INSERT"]
+        inserted = written[1][1]
+        assert len(inserted) == 1 if isinstance(inserted, list) else "Quendril" in str(inserted)
+        assert str(made.id) in str(written[0][1]) and str(made.id + EN_ID_OFFSET) not in str(
+            written[0][1]
+        )
+        written.clear()
+        made.texts["en"].body = "Start."  # no change at all: nothing is written
+        made.website = "https://example.org/sekali"  # not searchable
+        dbsession.flush()
+        assert written == []
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert find(dbsession, "quendril", "id") == ["sekali-tulis"]
+    assert find(dbsession, "quendril", "en") == []
+    assert find(dbsession, "zorblat", "en") == ["sekali-tulis"]
+
+
 def test_both_languages(dbsession):
     assert "celery" in find(dbsession, "antrean tugas", "id")
     assert "celery" in find(dbsession, "task queue", "en")
