@@ -166,3 +166,17 @@ def test_hundred_kilobytes_stays_bounded(kind):
     elapsed, diff = timed(a, b)
     assert old_side(diff) == a and new_side(diff) == b
     assert elapsed < 2.0, elapsed
+
+
+def test_three_way_takes_the_side_that_changed_and_flags_both():
+    from pybackend.services.merge import three_way
+
+    base = {"title": "A", "summary": "S", "body": "B", "slug": "x"}
+    saved = {"title": "A2", "summary": "S", "body": "B2", "slug": "x"}
+    mine = {"title": "A", "summary": "S3", "body": "B3", "slug": "x"}
+    merged, conflicts = three_way(mine, saved, base)
+    # title: only they changed it; summary: only I did; body: both; slug: nobody.
+    assert merged == {"title": "A2", "summary": "S3", "body": "B3", "slug": "x"}
+    assert conflicts == ["body"]
+    # Without the revision the editor started from, every difference is a conflict.
+    assert three_way(mine, saved, None) == (mine, ["title", "summary", "body"])

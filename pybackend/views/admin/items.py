@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 from ... import labels, security
 from ...forms import DeleteForm, ExampleForm, TopicForm
 from ...i18n import _
-from ...models import Item, ItemText, Link, Reference, Revision
+from ...models import Item, ItemText, Link, Reference
 from ...models.source import FACT_KEYS
-from ...services import autosave, bulk, content, editing, lookup, preview_links, review
+from ...services import autosave, bulk, content, editing, lookup, merge, preview_links, review
 from ...services.diff import word_diff
 from ...source_forms import format_sources, parse_sources
 from .. import Paginator
@@ -406,38 +406,24 @@ def _conflict(request, item, form, result):
     """
     mine = {name: getattr(form, name).data or "" for name in MERGE_FIELDS if hasattr(form, name)}
     saved = form_data(item)
-    base = None
-    loaded = editing.parse_version(form.version.data)
-    if loaded is not None:
-        revision = request.dbsession.scalars(
-            select(Revision)
-            .where(Revision.item_id == item.id, Revision.item_version == loaded)
-            .order_by(Revision.number.desc())
-        ).first()
-        base = form_data(revision.data) if revision is not None else None
-    conflicts = []
-    for name, my_value in mine.items():
-        their_value = saved.get(name) or ""
-        if my_value == their_value:
-            continue
-        if base is not None and base.get(name, "") == my_value:
-            getattr(form, name).data = their_value  # only they changed it: take theirs
-            continue
-        if base is not None and base.get(name, "") == their_value:
-            continue  # only I changed it: keep mine
-        conflicts.append(
-            {
-                "name": name,
-                "label": getattr(form, name).label.text,
-                "saved": their_value,
-                "mine": my_value,
-                "diff": word_diff(their_value, my_value),
-            }
-        )
+    revision = merge.revision_at(request.dbsession, item, editing.parse_version(form.version.data))
+    base = form_data(revision.data) if revision is not None else None
+    merged, conflicting = merge.three_way(mine, saved, base)
+    for name, value in merged.items():
+        if value != mine[name]:
+            getattr(form, name).data = value  # only they changed it: the form takes theirs
+    conflicts = [
+        {
+            "name": name,
+            "label": getattr(form, name).label.text,
+            "saved": saved.get(name) or "",
+            "mine": mine[name],
+            "diff": word_diff(saved.get(name) or "", mine[name]),
+        }
+        for name in conflicting
+    ]
     form.version.data = str(item.version)
-    last = request.dbsession.scalars(
-        select(Revision).where(Revision.item_id == item.id).order_by(Revision.number.desc())
-    ).first()
+    last = merge.last_revision(request.dbsession, item)
     request.response.status_int = 409
     result["conflict"] = {"fields": conflicts, "revision": last}
     return result
