@@ -142,7 +142,10 @@ def _image_tokens(tokens):
             yield from _image_tokens(token.children)
 
 
-@functools.lru_cache(maxsize=4096)
+# Bounded by count, and each entry keeps its body alive: a few thousand long bodies would
+# be tens of MB per process. With pages rendered on write, a body is rendered about once
+# per change; these hold what one request or one feed asks for several times.
+@functools.lru_cache(maxsize=1024)
 def image_problems(body):
     """(an image has no alt text, the uploaded images' names in order of appearance)."""
     missing_alt = False
@@ -160,7 +163,7 @@ def image_names(body):
     return image_problems(body)[1]
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def internal_targets(body):
     """Every (type, slug) the body links to, in order of first appearance."""
     found = {}
@@ -208,7 +211,7 @@ def _contents(tokens):
     return tuple(entries)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=256)  # body and HTML: the largest entries of the three
 def _render(body, resolved):
     urls = dict(resolved)
     tokens = _md.parse(body)
