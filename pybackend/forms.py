@@ -350,6 +350,8 @@ class ItemForm(BaseForm):
 
         if field.errors:
             return  # malformed: no need (and no safe way) to ask the database
+        if self.item is not None and field.data == self.item.slug:
+            return  # its own (most saves): no other item holds it or ever held it
         if (
             self.dbsession is not None
             and field.data

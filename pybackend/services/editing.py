@@ -164,8 +164,6 @@ def check_version(item, expected_version):
 
 def slug_available(dbsession, item_type, slug, item=None):
     """Free for this item: no other item has it now, or ever had it (old URLs keep working)."""
-    if item is not None and item.type == item_type and item.slug == slug:
-        return True  # its own: no other item can hold it or have held it (every save)
     other = dbsession.scalars(
         select(Item.id).where(Item.type == item_type, Item.slug == slug)
     ).first()
