@@ -241,21 +241,14 @@ def index_changed_items(connection, items):
     # tokenizes the whole text for every prefix index (SQLite) or rebuilds its vector
     # (PostgreSQL), and a save usually changes one language of one item.
     table = SearchDocument.__table__
+    columns = [table.c[name] for name in _DOCUMENT_COLUMNS]
     stored = {
-        row.id: tuple(row[1:])
-        for row in connection.execute(
-            select(
-                table.c.id,
-                table.c.item_id,
-                table.c.lang,
-                table.c.text_lang,
-                table.c.title,
-                table.c.summary,
-                table.c.body,
-            ).where(table.c.item_id.in_(ids))
-        )
+        row[0]: tuple(row[1:])
+        for row in connection.execute(select(table.c.id, *columns).where(table.c.item_id.in_(ids)))
     }
-    changed = [row for row in rows if stored.get(row["id"]) != _document_key(row)]
+    changed = [
+        row for row in rows if stored.get(row["id"]) != tuple(row[n] for n in _DOCUMENT_COLUMNS)
+    ]
     wanted = {row["id"] for row in rows}
     remove = (set(stored) - wanted) | {row["id"] for row in changed if row["id"] in stored}
     if remove:
@@ -263,16 +256,8 @@ def index_changed_items(connection, items):
     _insert(connection, changed)
 
 
-def _document_key(row):
-    """A document's stored columns but its id, in the order the query above reads them."""
-    return (
-        row["item_id"],
-        row["lang"],
-        row["text_lang"],
-        row["title"],
-        row["summary"],
-        row["body"],
-    )
+# A document's columns but its id: what a re-index compares before it rewrites one.
+_DOCUMENT_COLUMNS = ("item_id", "lang", "text_lang", "title", "summary", "body")
 
 
 def index_item(dbsession, item):
